@@ -1,0 +1,152 @@
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.timestamps import TimeStampedModel
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("Leave blank to use the server's time zone."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        choices=[("en", "English"), ("zh-hans", "简体中文")],
+        help_text=_("Leave blank to follow the browser."),
+    )
+
+    class Meta(AbstractUser.Meta):
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+
+class Team(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    manager = models.ForeignKey(
+        User,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+    )
+    members = models.ManyToManyField(
+        User,
+        verbose_name=_("members"),
+        through="TeamMembership",
+        related_name="teams",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(TimeStampedModel):
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="team_memberships"
+    )
+
+    class Meta:
+        ordering = ["team__name", "user__username"]
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="team_membership_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "team"], name="team_membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class RecordShare(TimeStampedModel):
+    """A record shared with a team or a single user beyond what ownership already allows.
+
+    Lives in the ground floor because the visibility rule reads it for every kind of record.
+    """
+
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("record type"), on_delete=models.CASCADE
+    )
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    record = GenericForeignKey("content_type", "object_id")
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="shares",
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="shares",
+    )
+    shared_by = models.ForeignKey(
+        User,
+        verbose_name=_("shared by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("record share")
+        verbose_name_plural = _("record shares")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(team__isnull=False) & Q(user__isnull=True))
+                | (Q(team__isnull=True) & Q(user__isnull=False)),
+                name="record_share_team_xor_user",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "team"],
+                condition=Q(team__isnull=False),
+                name="record_share_team_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "user"],
+                condition=Q(user__isnull=False),
+                name="record_share_user_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "team", "object_id"], name="share_team_idx"),
+            models.Index(fields=["content_type", "user", "object_id"], name="share_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model} #{self.object_id} → {self.team or self.user}"

@@ -1,0 +1,115 @@
+"""The five roles, as Django groups, and the model permissions each starts with.
+
+A grant names an app label (every model of the app) or `app_label.model`, with the actions
+allowed. Groups only ever gain permissions here, so what an admin adds in the admin is kept.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+SALES_REP = "Sales rep"
+SERVICE_AGENT = "Service agent"
+MARKETING = "Marketing"
+MANAGER = "Manager"
+ADMIN = "Admin"
+
+ROLE_LABELS = {
+    SALES_REP: _("Sales rep"),
+    SERVICE_AGENT: _("Service agent"),
+    MARKETING: _("Marketing"),
+    MANAGER: _("Manager"),
+    ADMIN: _("Admin"),
+}
+
+WORK = ("view", "add", "change")
+ALL = ("view", "add", "change", "delete")
+READ = ("view",)
+
+ALL_PERMISSIONS = "__all__"
+
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
+    SALES_REP: {
+        "accounts.team": READ,
+        "accounts.user": READ,
+        "customers": WORK,
+        "sales": WORK,
+        "collaboration": WORK,
+        "analytics": READ,
+    },
+    SERVICE_AGENT: {
+        "accounts.team": READ,
+        "accounts.user": READ,
+        "customers": WORK,
+        "service": WORK,
+        "collaboration": WORK,
+        "analytics": READ,
+    },
+    MARKETING: {
+        "accounts.team": READ,
+        "accounts.user": READ,
+        "customers": WORK,
+        "sales": WORK,
+        "collaboration": WORK,
+        "analytics": READ,
+    },
+    MANAGER: {
+        "accounts.team": ("view", "change"),
+        "accounts.teammembership": ALL,
+        "accounts.recordshare": ALL,
+        "accounts.user": READ,
+        "customers": ALL,
+        "sales": ALL,
+        "service": ALL,
+        "collaboration": ALL,
+        "analytics": WORK,
+    },
+    ADMIN: ALL_PERMISSIONS,
+}
+
+
+def _grant_condition(grants: dict[str, tuple[str, ...]]) -> Q:
+    condition = Q(pk__in=[])
+    for target, actions in grants.items():
+        app_label, _dot, model = target.partition(".")
+        scope = Q(content_type__app_label=app_label)
+        if model:
+            scope &= Q(content_type__model=model)
+        by_action = Q(pk__in=[])
+        for action in actions:
+            by_action |= Q(codename__startswith=f"{action}_")
+        condition |= scope & by_action
+    return condition
+
+
+def _ensure_permissions(apps, using: str) -> None:
+    for app_config in apps.get_app_configs():
+        # Historical app registries (inside a migration) leave models_module unset, which makes
+        # create_permissions skip the app; the permissions are needed now, not after migrate.
+        had_models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = had_models_module or True
+        try:
+            create_permissions(app_config, verbosity=0, using=using, apps=apps)
+        finally:
+            app_config.models_module = had_models_module
+
+
+def sync_roles(*, apps=global_apps, using: str = "default") -> None:
+    """Create the role groups and grant each its permissions; safe to run any number of times."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    _ensure_permissions(apps, using)
+    for role, grants in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        permissions = Permission.objects.using(using)
+        if grants != ALL_PERMISSIONS:
+            permissions = permissions.filter(_grant_condition(grants))
+        group.permissions.add(*permissions.values_list("pk", flat=True))
+
+
+def sync_roles_after_migrate(sender, using: str = "default", apps=global_apps, **kwargs) -> None:
+    # post_migrate is sent once per app with models; the last of them sees every permission.
+    apps_with_models = [config for config in global_apps.get_app_configs() if config.models_module]
+    if sender.label == apps_with_models[-1].label:
+        sync_roles(apps=global_apps, using=using)

@@ -1,0 +1,94 @@
+"""Reads of users and teams, and the visibility rule every other selector applies.
+
+The rule (one place, used by every page, endpoint, export, chart and chat room):
+- an admin (superuser or the Admin role) sees every record;
+- anyone else sees the records they own, the records owned by or assigned to a team they belong
+  to or manage (a manager's reach is the teams they manage), and the records shared with them or
+  with one of those teams.
+
+A model that has no owner of its own (an order, say) names the path to the record that does in
+`visibility_path` (`"customer"`), and is visible exactly when that record is.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+
+from crm.accounts.models import RecordShare, Team, TeamMembership, User
+from crm.accounts.roles import ADMIN
+
+_TEAM_IDS_CACHE = "_crm_visible_team_ids"
+_IS_ADMIN_CACHE = "_crm_is_admin"
+
+
+def user_is_admin(user: User) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if not hasattr(user, _IS_ADMIN_CACHE):
+        is_admin = user.is_superuser or user.groups.filter(name=ADMIN).exists()
+        setattr(user, _IS_ADMIN_CACHE, is_admin)
+    return getattr(user, _IS_ADMIN_CACHE)
+
+
+def user_team_ids(user: User) -> frozenset[int]:
+    """Teams whose records the user sees: those they belong to and those they manage."""
+    if not hasattr(user, _TEAM_IDS_CACHE):
+        member_of = TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
+        managed = Team.objects.filter(manager=user).values_list("pk", flat=True)
+        setattr(user, _TEAM_IDS_CACHE, frozenset(member_of) | frozenset(managed))
+    return getattr(user, _TEAM_IDS_CACHE)
+
+
+def _owner_model(model: type[Model], path: str) -> type[Model]:
+    for name in filter(None, path.split("__")):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def visibility_condition(*, user: User, model: type[Model]) -> Q:
+    path = getattr(model, "visibility_path", "")
+    prefix = f"{path}__" if path else ""
+    owner_model = _owner_model(model, path)
+    team_ids = user_team_ids(user)
+
+    shares = RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(owner_model)
+    ).filter(Q(user=user) | Q(team_id__in=team_ids))
+    condition = Q(**{f"{prefix}owner_id": user.pk}) | Q(
+        **{f"{prefix}pk__in": shares.values("object_id")}
+    )
+    if team_ids:
+        teammates = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
+        condition |= Q(**{f"{prefix}team_id__in": team_ids}) | Q(
+            **{f"{prefix}owner_id__in": teammates}
+        )
+    return condition
+
+
+def records_visible_to(*, user: User, queryset: QuerySet) -> QuerySet:
+    """The records of `queryset` that `user` may see under the visibility rule."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user_is_admin(user):
+        return queryset
+    return queryset.filter(visibility_condition(user=user, model=queryset.model))
+
+
+def record_is_visible_to(*, user: User, record: Model) -> bool:
+    queryset = type(record)._default_manager.filter(pk=record.pk)
+    return records_visible_to(user=user, queryset=queryset).exists()
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.select_related("manager").prefetch_related("members")
+
+
+def team_members(*, team: Team) -> QuerySet[User]:
+    return team.members.filter(is_active=True).order_by("username")
+
+
+def user_list_active() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("username")
+
+
+def user_role_names(*, user: User) -> list[str]:
+    return list(user.groups.order_by("name").values_list("name", flat=True))

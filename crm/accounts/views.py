@@ -1,0 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from crm.accounts import selectors, services
+from crm.accounts.forms import ProfileForm
+
+TEAMS_PER_PAGE = 25
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.user_preferences_update(user=request.user, **changes)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Your profile was saved."))
+            return redirect("accounts:profile")
+    roles = selectors.user_role_names(user=request.user)
+    return render(request, "accounts/profile.html", {"form": form, "roles": roles})
+
+
+@login_required
+@permission_required("accounts.view_team", raise_exception=True)
+def team_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.team_list(), TEAMS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/team_list.html", {"page": page})
+
+
+@login_required
+@permission_required("accounts.view_team", raise_exception=True)
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_object_or_404(selectors.team_list(), pk=pk)
+    members = selectors.team_members(team=team)
+    return render(request, "accounts/team_detail.html", {"team": team, "members": members})

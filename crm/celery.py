@@ -1,0 +1,23 @@
+"""The Celery app and its beat schedule, in code.
+
+Without REDIS_URL the settings make every task run eagerly in the calling process, so the
+embedded default needs no broker and no worker.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.local")
+
+app = Celery("crm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "accounts.clear_expired_sessions_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}

@@ -1,0 +1,39 @@
+"""Pages that belong to no app: home and the error pages."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+
+from crm.api.errors import error_body
+from crm.home import home_panels_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"panels": home_panels_for(request)})
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        body = error_body(code="permission_denied", message="You may not do this.")
+        return JsonResponse(body, status=403)
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body(code="not_found", message="Not found."), status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        body = error_body(code="server_error", message="The server could not complete the request.")
+        return JsonResponse(body, status=500)
+    # No context processors: the error may come from one of them or from the database.
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
