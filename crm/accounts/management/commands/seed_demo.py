@@ -28,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="seed only when no demo user exists yet (as `make run` does); logins are printed anyway",
+            help="seed only when no demo user exists yet; logins are printed anyway",
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
