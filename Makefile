@@ -1,0 +1,79 @@
+# The two commands of the README:
+#   make run    set everything up, seed demo data on the first run, serve on http://127.0.0.1:8000
+#   make test   install what the tests need and run the whole suite
+# With REDIS_URL set, `make run` also starts a Celery worker and beat beside the web server.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_CUSTOMERS ?= 2000
+PYTEST_ARGS ?=
+
+.PHONY: run install install-dev migrate seed serve serve-web serve-worker serve-beat test lint format messages clean
+
+run: install migrate seed serve
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+install-dev: install $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: install
+	$(BIN)/python manage.py seed_demo --if-empty --customers $(DEMO_CUSTOMERS)
+
+# Development server: one Uvicorn process for HTTP and WebSocket (the in-memory channel layer
+# needs a single process); Celery worker and beat join it when REDIS_URL is set.
+serve: install
+	@trap 'kill 0' INT TERM EXIT; \
+	if [ -n "$$REDIS_URL" ]; then \
+	  $(BIN)/celery -A crm worker --loglevel=info & \
+	  $(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler & \
+	fi; \
+	echo "crm is serving on http://$(HOST):$(PORT)"; \
+	$(BIN)/uvicorn crm.asgi:application --host $(HOST) --port $(PORT)
+
+# Production entry points; docker-compose.yml runs exactly these commands.
+serve-web:
+	$(BIN)/gunicorn crm.asgi:application -c crm/gunicorn.conf.py
+
+serve-worker:
+	$(BIN)/celery -A crm worker --loglevel=info
+
+serve-beat:
+	$(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile=/tmp/crm-celerybeat.pid
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore "node_modules/*" --ignore ".venv/*"
+	$(BIN)/python manage.py compilemessages --locale zh_Hans
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles
