@@ -73,7 +73,7 @@ format: install-dev
 
 messages: install
 	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore "node_modules/*" --ignore ".venv/*"
-	$(BIN)/python manage.py compilemessages --locale zh_Hans
+	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore "node_modules/*"
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles

@@ -1,11 +1,23 @@
-"""/api/v1/: each app's API urls, plus the OpenAPI schema and its browsable docs."""
+"""/api/v1/: one router over every app's viewsets, each app's own paths, the OpenAPI schema and
+its browsable docs. Each app lists its viewsets in `routes` in its api_urls module."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from crm.accounts import api_urls as accounts_api
+from customers import api_urls as customers_api
+
+APP_API_MODULES = [accounts_api, customers_api]
+
+router = DefaultRouter()
+for module in APP_API_MODULES:
+    for prefix, viewset, basename in module.routes:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
-    path("", include("crm.accounts.api_urls")),
-    path("", include("customers.api_urls")),
+    *[path("", include(module.urlpatterns)) for module in APP_API_MODULES],
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
 ]

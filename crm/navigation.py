@@ -37,5 +37,12 @@ def nav_items_for(user) -> list[NavItem]:
     return [item for item in items if item.permission is None or user.has_perm(item.permission)]
 
 
+def active_nav_key(items: list[NavItem], path: str) -> str | None:
+    """The item whose URL is the longest prefix of the current path."""
+    matching = [item for item in items if path.startswith(item.url)]
+    return max(matching, key=lambda item: len(item.url)).key if matching else None
+
+
 def navigation(request: HttpRequest) -> dict:
-    return {"nav_items": nav_items_for(request.user)}
+    items = nav_items_for(request.user)
+    return {"nav_items": items, "nav_active": active_nav_key(items, request.path)}

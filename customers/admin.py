@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from customers.models import Company, Customer, Tag
 
@@ -17,6 +18,7 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "website", "city"]
     autocomplete_fields = ["owner", "team"]
     show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Customer)

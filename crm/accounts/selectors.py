@@ -32,7 +32,9 @@ def user_is_admin(user: User) -> bool:
 def user_team_ids(user: User) -> frozenset[int]:
     """Teams whose records the user sees: those they belong to and those they manage."""
     if not hasattr(user, _TEAM_IDS_CACHE):
-        member_of = TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
+        member_of = (
+            TeamMembership.objects.filter(user=user).order_by().values_list("team_id", flat=True)
+        )
         managed = Team.objects.filter(manager=user).values_list("pk", flat=True)
         setattr(user, _TEAM_IDS_CACHE, frozenset(member_of) | frozenset(managed))
     return getattr(user, _TEAM_IDS_CACHE)

@@ -1,0 +1,109 @@
+"""Fixtures shared by every test: people in their roles and teams, and clients signed in as them.
+
+The embedded default (SQLite in memory, no Redis) runs everything except the tests marked
+`postgres` or `redis`; those skip with a reason saying what to set, and run in CI.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from crm.accounts import roles
+from tests.accounts.factories import TeamFactory, TeamMembershipFactory, UserFactory
+
+NEEDS_POSTGRES = "needs PostgreSQL: set DATABASE_URL=postgres://..."
+NEEDS_REDIS = "needs Redis: set REDIS_URL"
+
+
+def database_is_postgresql() -> bool:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+def redis_is_configured() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    skips = {
+        "postgres": None if database_is_postgresql() else pytest.mark.skip(reason=NEEDS_POSTGRES),
+        "redis": None if redis_is_configured() else pytest.mark.skip(reason=NEEDS_REDIS),
+    }
+    for item in items:
+        for marker_name, skip in skips.items():
+            if skip is not None and item.get_closest_marker(marker_name):
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Sales East")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Sales West")
+
+
+@pytest.fixture
+def rep(team):
+    user = UserFactory(username="rep", display_name="Riley Chen", roles=[roles.SALES_REP])
+    TeamMembershipFactory(team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def rep_teammate(team):
+    user = UserFactory(username="rep_teammate", roles=[roles.SALES_REP])
+    TeamMembershipFactory(team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def other_team_rep(other_team):
+    user = UserFactory(username="other_rep", roles=[roles.SALES_REP])
+    TeamMembershipFactory(team=other_team, user=user)
+    return user
+
+
+@pytest.fixture
+def manager(team):
+    """Manages `team` without being a member of it: their reach comes from Team.manager."""
+    user = UserFactory(username="manager", roles=[roles.MANAGER], is_staff=True)
+    team.manager = user
+    team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    """A user in the Admin role (not a superuser); see `superuser` for the other kind of admin."""
+    return UserFactory(username="admin", roles=[roles.ADMIN], is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def user_without_role(db):
+    return UserFactory(username="norole")
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., Client]:
+    """client_for(user) -> a test Client signed in as user (a fresh one each call)."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def rep_client(client_for, rep) -> Client:
+    return client_for(rep)

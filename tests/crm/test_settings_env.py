@@ -1,0 +1,158 @@
+"""Settings come from the environment through crm.env; production refuses half a configuration."""
+
+import os
+import secrets
+import string
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from crm import env
+
+REPO_ROOT = env.BASE_DIR
+# Set by crm.settings.test in this process, or by whoever runs the suite; a subprocess starts
+# without them unless a test passes them.
+SETTINGS_VARIABLES = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+
+
+@pytest.mark.parametrize("value", ["1", "true", "True", "YES", "on", " true "])
+def test_env_bool_accepts_true_variants(monkeypatch, value):
+    monkeypatch.setenv("CRM_TEST_FLAG", value)
+    assert env.env_bool("CRM_TEST_FLAG", False) is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "False", "no", "OFF", ""])
+def test_env_bool_accepts_false_variants(monkeypatch, value):
+    monkeypatch.setenv("CRM_TEST_FLAG", value)
+    assert env.env_bool("CRM_TEST_FLAG", True) is False
+
+
+def test_env_bool_falls_back_to_the_default(monkeypatch):
+    monkeypatch.delenv("CRM_TEST_FLAG", raising=False)
+    assert env.env_bool("CRM_TEST_FLAG", True) is True
+    assert env.env_bool("CRM_TEST_FLAG", False) is False
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "tru"])
+def test_env_bool_rejects_garbage_naming_the_variable(monkeypatch, value):
+    monkeypatch.setenv("CRM_TEST_FLAG", value)
+    with pytest.raises(ImproperlyConfigured, match="CRM_TEST_FLAG"):
+        env.env_bool("CRM_TEST_FLAG", False)
+
+
+def test_env_int(monkeypatch):
+    monkeypatch.setenv("CRM_TEST_NUMBER", "42")
+    assert env.env_int("CRM_TEST_NUMBER", 7) == 42
+    monkeypatch.setenv("CRM_TEST_NUMBER", " ")
+    assert env.env_int("CRM_TEST_NUMBER", 7) == 7
+    monkeypatch.delenv("CRM_TEST_NUMBER")
+    assert env.env_int("CRM_TEST_NUMBER", 7) == 7
+
+
+def test_env_int_rejects_garbage_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("CRM_TEST_NUMBER", "forty-two")
+    with pytest.raises(ImproperlyConfigured, match="CRM_TEST_NUMBER"):
+        env.env_int("CRM_TEST_NUMBER", 7)
+
+
+def test_env_list(monkeypatch):
+    monkeypatch.setenv("CRM_TEST_LIST", " crm.example.com, ,www.example.com ,")
+    assert env.env_list("CRM_TEST_LIST", ["x"]) == ["crm.example.com", "www.example.com"]
+    monkeypatch.setenv("CRM_TEST_LIST", "")
+    assert env.env_list("CRM_TEST_LIST", ["x"]) == []
+    monkeypatch.delenv("CRM_TEST_LIST")
+    assert env.env_list("CRM_TEST_LIST", ["x"]) == ["x"]
+
+
+def test_env_str_without_a_default_is_required(monkeypatch):
+    monkeypatch.delenv("CRM_TEST_SECRET", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="CRM_TEST_SECRET"):
+        env.env_str("CRM_TEST_SECRET")
+    monkeypatch.setenv("CRM_TEST_SECRET", "s3cret")
+    assert env.env_str("CRM_TEST_SECRET") == "s3cret"
+
+
+def run_manage(settings_module: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a clean process: only the variables given here reach the settings."""
+    clean = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
+    clean.update(DJANGO_SETTINGS_MODULE=settings_module, **environ)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def random_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(60))
+
+
+def test_production_settings_pass_the_deploy_check():
+    # given production settings with the required secrets set
+    # when
+    result = run_manage(
+        "crm.settings.production",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="crm.example.com",
+    )
+
+    # then
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_without_a_secret_key_refuse_to_start():
+    # given  # when
+    result = run_manage("crm.settings.production", "check", ALLOWED_HOSTS="crm.example.com")
+
+    # then
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_forces_debug_off_even_when_the_environment_says_on():
+    # given  # when
+    result = run_manage(
+        "crm.settings.production",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        DEBUG="true",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="crm.example.com",
+    )
+
+    # then
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_base_settings_with_debug_off_and_no_secret_key_refuse_to_start():
+    # given  # when
+    result = run_manage("crm.settings.base", "check", DEBUG="false")
+
+    # then
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_a_garbage_debug_value_refuses_to_start():
+    # given  # when
+    result = run_manage("crm.settings.base", "check", DEBUG="sometimes", SECRET_KEY="x" * 60)
+
+    # then
+    assert result.returncode != 0
+    assert "DEBUG='sometimes' is not a boolean" in result.stderr
