@@ -48,7 +48,7 @@ serve: install
 	  $(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler & \
 	fi; \
 	echo "crm is serving on http://$(HOST):$(PORT)"; \
-	$(BIN)/uvicorn crm.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn crm.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 # Production entry points; docker-compose.yml runs exactly these commands.
 serve-web:
