@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from crm.accounts import selectors, services
 from crm.accounts.models import Team, User
+from crm.api.serializers import StrictModelSerializer
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -17,7 +18,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(StrictModelSerializer):
     roles = serializers.SerializerMethodField()
     team_ids = serializers.SerializerMethodField()
 
@@ -64,14 +65,6 @@ class MeView(APIView):
     def patch(self, request):
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        unknown = set(request.data) - set(MeSerializer.Meta.fields)
-        if unknown:
-            raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
-        read_only = set(request.data) & set(MeSerializer.Meta.read_only_fields)
-        if read_only:
-            raise ValidationError(
-                {name: ["This field is read-only."] for name in sorted(read_only)}
-            )
         try:
             user = services.user_preferences_update(user=request.user, **serializer.validated_data)
         except DjangoValidationError as exc:
