@@ -1,7 +1,8 @@
-from customers.api import CompanyViewSet, CustomerViewSet
+"""The customers app's API, gathered from one module per area."""
 
-routes = [
-    ("customers", CustomerViewSet, "customer"),
-    ("companies", CompanyViewSet, "company"),
-]
-urlpatterns = []
+from customers.api import customers
+
+API_MODULES = [customers]
+
+routes = [route for module in API_MODULES for route in module.routes]
+urlpatterns = [pattern for module in API_MODULES for pattern in module.urlpatterns]

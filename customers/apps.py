@@ -10,7 +10,8 @@ class CustomersConfig(AppConfig):
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
         from crm.navigation import NavItem, register_nav_item
-        from customers import demo, views
+        from customers import demo
+        from customers.views import lists
 
         register_nav_item(
             NavItem(
@@ -30,5 +31,5 @@ class CustomersConfig(AppConfig):
                 permission="customers.view_company",
             )
         )
-        register_home_panel(10, views.my_customers_panel)
+        register_home_panel(10, lists.my_customers_panel)
         register_demo_seeder(order=10, name="customers", seeder=demo.seed_customers)

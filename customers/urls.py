@@ -1,12 +1,10 @@
-from django.urls import path
+"""Browser pages of the customers app, gathered from one module per area."""
 
-from customers import views
+from customers.views import lists, profile
 
 app_name = "customers"
 
 urlpatterns = [
-    path("", views.customer_list, name="customer_list"),
-    path("<int:pk>/", views.customer_detail, name="customer_detail"),
-    path("companies/", views.company_list, name="company_list"),
-    path("companies/<int:pk>/", views.company_detail, name="company_detail"),
+    *lists.urlpatterns,
+    *profile.urlpatterns,
 ]

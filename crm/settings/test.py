@@ -12,3 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+import tempfile  # noqa: E402
+
+# Uploaded files (imports, avatars) written by the suite go to a throwaway folder.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")

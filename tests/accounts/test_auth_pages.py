@@ -357,7 +357,7 @@ def test_api_server_error_is_json(rep, monkeypatch):
     def broken_selector(**kwargs):
         raise RuntimeError("the selector broke")
 
-    monkeypatch.setattr("customers.selectors.customer_list_visible", broken_selector)
+    monkeypatch.setattr("customers.selectors.customers.customer_list_visible", broken_selector)
     client = Client(raise_request_exception=False)
     client.force_login(rep)
 

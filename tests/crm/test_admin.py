@@ -7,7 +7,19 @@ from django.urls import reverse
 
 from crm.accounts.services import record_share
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
-from tests.customers.factories import CompanyFactory, CustomerFactory
+from tests.customers.factories import (
+    CompanyFactory,
+    CustomerFactory,
+    CustomerMergeFactory,
+    ImportJobFactory,
+    InteractionFactory,
+    NeedFactory,
+    OrderFactory,
+    OrderLineFactory,
+    PrivacyRequestFactory,
+    RelationshipFactory,
+    SegmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +46,14 @@ def some_of_everything(superuser):
     customers = CustomerFactory.create_batch(3, company=company, owner=membership.user, team=team)
     customers[0].tags.create(name="key-account")
     record_share(record=customers[0], shared_by=superuser, team=team)
+    OrderLineFactory(order=OrderFactory(customer=customers[0]))
+    NeedFactory(customer=customers[0])
+    InteractionFactory(customer=customers[0], handled_by=membership.user)
+    RelationshipFactory(from_customer=customers[0], to_customer=customers[1])
+    SegmentFactory(owner=membership.user, team=team)
+    ImportJobFactory(owner=superuser)
+    CustomerMergeFactory(kept=customers[0], merged_by=superuser)
+    PrivacyRequestFactory(customer=customers[1], requested_by=superuser)
     return customers
 
 

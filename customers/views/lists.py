@@ -2,12 +2,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from crm.home import HomePanel
-from customers import selectors
 from customers.models import Company, Customer
+from customers.selectors import customers as selectors
 
 PAGE_SIZE = 50
 
@@ -33,16 +33,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "tiers": Customer.Tier.choices,
         },
     )
-
-
-@login_required
-@permission_required("customers.view_customer", raise_exception=True)
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        customer = selectors.customer_get_visible(user=request.user, pk=pk)
-    except Customer.DoesNotExist as exc:
-        raise Http404(_("No such customer.")) from exc
-    return render(request, "customers/customer_detail.html", {"customer": customer})
 
 
 @login_required
@@ -75,3 +65,10 @@ def my_customers_panel(request: HttpRequest) -> HomePanel | None:
         caption=_("customers you own"),
         url=reverse("customers:customer_list"),
     )
+
+
+urlpatterns = [
+    path("", customer_list, name="customer_list"),
+    path("companies/", company_list, name="company_list"),
+    path("companies/<int:pk>/", company_detail, name="company_detail"),
+]

@@ -1,7 +1,7 @@
 from rest_framework import serializers, viewsets
 
-from customers import selectors
 from customers.models import Company, Customer
+from customers.selectors import customers as selectors
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -85,3 +85,10 @@ class CompanyViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.company_list_visible(user=self.request.user)
+
+
+routes = [
+    ("customers", CustomerViewSet, "customer"),
+    ("companies", CompanyViewSet, "company"),
+]
+urlpatterns = []

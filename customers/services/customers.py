@@ -1,0 +1,196 @@
+"""Creating and editing customers and companies: the one path the forms, the API and the import
+all use, so a value is cleaned and validated the same way wherever it comes from."""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import User
+from crm.accounts.selectors import user_team_ids
+from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
+from customers.models import Company, Customer, Tag
+
+MAX_AGE_YEARS = 120
+
+CUSTOMER_EDITABLE_FIELDS = (
+    "name",
+    "gender",
+    "birthday",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "province",
+    "postcode",
+    "country",
+    "annual_income",
+    "income_currency",
+    "company",
+    "job_title",
+    "source",
+    "status",
+    "tier",
+    "owner",
+    "team",
+    "marketing_consent",
+    "notes",
+    "external_id",
+    "custom_attributes",
+)
+COMPANY_EDITABLE_FIELDS = (
+    "name",
+    "industry",
+    "size",
+    "website",
+    "street",
+    "city",
+    "province",
+    "postcode",
+    "country",
+    "owner",
+    "team",
+)
+_TEXT_FIELDS = {
+    "name",
+    "street",
+    "city",
+    "province",
+    "postcode",
+    "job_title",
+    "external_id",
+    "industry",
+}
+
+
+def validate_birthday(value: date | None) -> None:
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value > today:
+        raise CleaningError(_("A birthday cannot be in the future."))
+    if today.year - value.year > MAX_AGE_YEARS:
+        raise CleaningError(
+            _("A birthday more than %(years)s years ago is not plausible.")
+            % {"years": MAX_AGE_YEARS}
+        )
+
+
+def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(CUSTOMER_EDITABLE_FIELDS) - {"tags"}
+    if unknown:
+        raise ValidationError(
+            {name: _("This field cannot be set here.") for name in sorted(unknown)}
+        )
+    cleaned = dict(values)
+    errors: dict[str, str] = {}
+    for name in _TEXT_FIELDS & set(cleaned):
+        cleaned[name] = fold_whitespace(cleaned[name])
+    for name, clean in (("email", normalise_email), ("phone", normalise_phone)):
+        if name in cleaned:
+            try:
+                cleaned[name] = clean(cleaned[name])
+            except CleaningError as exc:
+                errors[name] = str(exc)
+    if "birthday" in cleaned:
+        try:
+            validate_birthday(cleaned["birthday"])
+        except CleaningError as exc:
+            errors["birthday"] = str(exc)
+    if "country" in cleaned:
+        cleaned["country"] = fold_whitespace(cleaned["country"]).upper()
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _apply_consent(customer: Customer, changed: set[str]) -> None:
+    if "marketing_consent" not in changed:
+        return
+    if customer.marketing_consent and customer.marketing_consent_at is None:
+        customer.marketing_consent_at = timezone.now()
+        changed.add("marketing_consent_at")
+    elif not customer.marketing_consent and customer.marketing_consent_at is not None:
+        customer.marketing_consent_at = None
+        changed.add("marketing_consent_at")
+
+
+def _default_team(user: User | None):
+    if user is None:
+        return None
+    team_ids = sorted(user_team_ids(user))
+    return team_ids[0] if team_ids else None
+
+
+def customer_create(*, actor: User | None, **values) -> Customer:
+    """Create a customer owned by `actor` (and their first team) unless told otherwise."""
+    cleaned = _clean_customer_values(values)
+    tags = cleaned.pop("tags", None)
+    customer = Customer(**cleaned)
+    if "owner" not in cleaned:
+        customer.owner = actor
+    if "team" not in cleaned:
+        customer.team_id = _default_team(customer.owner)
+    _apply_consent(customer, {"marketing_consent"})
+    customer.full_clean()
+    with transaction.atomic():
+        customer.save()
+        if tags is not None:
+            customer.tags.set(tag_list_get_or_create(names=tags))
+    return customer
+
+
+def customer_update(*, actor: User | None, customer: Customer, **values) -> Customer:
+    cleaned = _clean_customer_values(values)
+    tags = cleaned.pop("tags", None)
+    changed = {name for name, value in cleaned.items() if getattr(customer, name) != value}
+    for name in changed:
+        setattr(customer, name, cleaned[name])
+    _apply_consent(customer, changed)
+    customer.full_clean()
+    with transaction.atomic():
+        if changed:
+            customer.save(update_fields=[*sorted(changed), "updated_at"])
+        if tags is not None:
+            customer.tags.set(tag_list_get_or_create(names=tags))
+    return customer
+
+
+def tag_list_get_or_create(*, names) -> list[Tag]:
+    clean_names = {fold_whitespace(name).lower() for name in names if fold_whitespace(name)}
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=clean_names)}
+    for name in sorted(clean_names - set(existing)):
+        existing[name] = Tag.objects.create(name=name)
+    return list(existing.values())
+
+
+def company_create(*, actor: User | None, **values) -> Company:
+    unknown = set(values) - set(COMPANY_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
+    company = Company(**values)
+    company.name = fold_whitespace(company.name)
+    if "owner" not in values:
+        company.owner = actor
+    if "team" not in values:
+        company.team_id = _default_team(company.owner)
+    company.full_clean()
+    company.save()
+    return company
+
+
+def company_update(*, actor: User | None, company: Company, **values) -> Company:
+    unknown = set(values) - set(COMPANY_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
+    changed = {name for name, value in values.items() if getattr(company, name) != value}
+    for name in changed:
+        setattr(company, name, values[name])
+    company.name = fold_whitespace(company.name)
+    company.full_clean()
+    if changed:
+        company.save(update_fields=[*sorted(changed), "updated_at"])
+    return company
