@@ -170,6 +170,13 @@ class Customer(TimeStampedModel):
         ordering = ["name", "id"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [
+            ("import_customer", _("Can import customers from CSV")),
+            ("export_customer", _("Can export customer lists")),
+            ("merge_customer", _("Can merge duplicate customers")),
+            ("privacy_export_customer", _("Can export all personal data of a customer")),
+            ("privacy_erase_customer", _("Can erase the personal data of a customer")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"],

@@ -1,10 +1,15 @@
 """Browser pages of the customers app, gathered from one module per area."""
 
-from customers.views import lists, profile
+from customers.views import duplicates, imports, lists, privacy, profile, records, segments
 
 app_name = "customers"
 
 urlpatterns = [
     *lists.urlpatterns,
     *profile.urlpatterns,
+    *records.urlpatterns,
+    *imports.urlpatterns,
+    *segments.urlpatterns,
+    *duplicates.urlpatterns,
+    *privacy.urlpatterns,
 ]

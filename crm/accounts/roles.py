@@ -49,7 +49,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     MARKETING: {
         "accounts.team": READ,
         "accounts.user": READ,
-        "customers": WORK,
+        "customers": (*WORK, "import", "export"),
         "sales": WORK,
         "collaboration": WORK,
         "analytics": READ,
@@ -59,7 +59,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.teammembership": ALL,
         "accounts.recordshare": ALL,
         "accounts.user": READ,
-        "customers": ALL,
+        "customers": (*ALL, "import", "export", "merge"),
         "sales": ALL,
         "service": ALL,
         "collaboration": ALL,

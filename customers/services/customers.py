@@ -6,13 +6,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, DecimalField, Max, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.accounts.selectors import user_team_ids
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
-from customers.models import Company, Customer, Tag
+from customers.models import Company, Customer, Interaction, Order, Tag
 
 MAX_AGE_YEARS = 120
 
@@ -194,3 +196,31 @@ def company_update(*, actor: User | None, company: Company, **values) -> Company
     if changed:
         company.save(update_fields=[*sorted(changed), "updated_at"])
     return company
+
+
+def customer_aggregates_refresh(*, customer_ids) -> None:
+    """Recompute order count, total spend and last contact of these customers, in SQL.
+
+    Orders that were cancelled or refunded do not count as spend.
+    """
+    counted = Order.objects.filter(customer=OuterRef("pk")).exclude(
+        status__in=[Order.Status.CANCELLED, Order.Status.REFUNDED]
+    )
+    order_count = counted.order_by().values("customer").annotate(total=Count("pk")).values("total")
+    spend = (
+        counted.order_by().values("customer").annotate(total=Sum("total_amount")).values("total")
+    )
+    last_contact = (
+        Interaction.objects.filter(customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(latest=Max("occurred_at"))
+        .values("latest")
+    )
+    money = DecimalField(max_digits=16, decimal_places=2)
+    Customer.objects.filter(pk__in=customer_ids).update(
+        order_count=Coalesce(Subquery(order_count), Value(0)),
+        total_spend=Coalesce(Subquery(spend, output_field=money), Value(0), output_field=money),
+        last_contact_at=Subquery(last_contact),
+        updated_at=timezone.now(),
+    )
