@@ -116,6 +116,11 @@ def bulk_insert(
             flush()
     if batch:
         flush()
+    if is_postgresql:
+        # Fresh planner statistics: without them the first queries on a million new rows scan
+        # whole tables until autovacuum gets round to the table.
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{table}"')
     return list(
         model.objects.using(using)
         .filter(pk__gt=start_after)

@@ -1,0 +1,293 @@
+"""Privacy requests about one customer: a JSON export of everything held about them, and erasure.
+
+Both are admin work (customers.privacy_export_customer, customers.privacy_erase_customer) and
+both leave a PrivacyRequest behind as the audit entry.
+
+Erasure anonymises the person and keeps what the business must still count:
+- cleared: name (replaced by "Erased customer #<id>"), gender, birthday, email, phone, street,
+  postcode, annual income, job title, notes, external id, custom attributes, tags, marketing
+  consent; interactions' subjects and summaries, needs' texts, orders' notes, the snapshots of
+  customers merged into this one; every relationship to or from another customer; and whatever
+  the registered erasers remove in other apps.
+- kept: the record and its id (so orders, deals and tickets still add up), orders with their
+  lines, amounts and dates, order count, total spend and last contact (revenue and activity
+  reports), city, province and country (regional reports; too coarse to identify a person),
+  company (an account, not a person), lifecycle status, tier, source, owner and team (funnel
+  figures, and who may still see the record), and the channel, direction, time and outcome of
+  each interaction (activity figures).
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.accounts.models import User
+from crm.accounts.selectors import record_is_visible_to, records_visible_to, user_is_admin
+from customers import registry
+from customers.models import (
+    Customer,
+    CustomerMerge,
+    Interaction,
+    Need,
+    Order,
+    PrivacyRequest,
+    Relationship,
+)
+from customers.services.customers import customer_update
+
+EXPORT_PERMISSION = "customers.privacy_export_customer"
+ERASE_PERMISSION = "customers.privacy_erase_customer"
+
+_CORE_SECTIONS = {
+    "exported_at",
+    "customer",
+    "company",
+    "tags",
+    "orders",
+    "interactions",
+    "needs",
+    "relationships",
+    "merges",
+    "privacy_requests",
+}
+_COMPANY_FIELDS = [
+    "id",
+    "name",
+    "industry",
+    "size",
+    "website",
+    "street",
+    "city",
+    "province",
+    "postcode",
+    "country",
+]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _fields_as_json(record: Model, names: list[str]) -> dict[str, Any]:
+    return {name: _json_value(getattr(record, name)) for name in names}
+
+
+def customer_profile_as_json(*, customer: Customer) -> dict[str, Any]:
+    """Every column of the customer as JSON values (foreign keys as ids)."""
+    profile = {
+        field.attname: _json_value(getattr(customer, field.attname))
+        for field in Customer._meta.concrete_fields
+    }
+    profile["age"] = customer.age
+    return profile
+
+
+def _check_allowed(*, actor: User, customer: Customer, permission: str) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied(_("You may not carry out privacy requests."))
+    if not record_is_visible_to(user=actor, record=customer):
+        raise Customer.DoesNotExist(_("No such customer."))
+
+
+def _privacy_request_record(
+    *, actor: User, customer: Customer, kind: str, reason: str = ""
+) -> PrivacyRequest:
+    return PrivacyRequest.objects.create(
+        customer=customer,
+        customer_reference=f"#{customer.pk}",
+        kind=kind,
+        requested_by=actor,
+        reason=reason,
+    )
+
+
+def _orders_as_json(customer: Customer) -> list[dict[str, Any]]:
+    orders = Order.objects.filter(customer=customer).prefetch_related("lines__product")
+    return [
+        {
+            **_fields_as_json(
+                order, ["id", "number", "ordered_at", "status", "total_amount", "currency"]
+            ),
+            "notes": order.notes,
+            "lines": [
+                {
+                    "product_sku": line.product.sku,
+                    "product_name": line.product.name,
+                    "quantity": line.quantity,
+                    "unit_price": _json_value(line.unit_price),
+                }
+                for line in order.lines.all()
+            ],
+        }
+        for order in orders
+    ]
+
+
+def _interactions_as_json(customer: Customer) -> list[dict[str, Any]]:
+    interactions = Interaction.objects.filter(customer=customer).select_related(
+        "handled_by", "related_type"
+    )
+    return [
+        {
+            **_fields_as_json(
+                interaction,
+                [
+                    "id",
+                    "channel",
+                    "direction",
+                    "subject",
+                    "summary",
+                    "duration_seconds",
+                    "outcome",
+                    "occurred_at",
+                ],
+            ),
+            "handled_by": str(interaction.handled_by) if interaction.handled_by else None,
+            "related_record": (
+                f"{interaction.related_type.app_label}.{interaction.related_type.model}"
+                f" #{interaction.related_id}"
+                if interaction.related_type
+                else None
+            ),
+        }
+        for interaction in interactions
+    ]
+
+
+def _relationships_as_json(customer: Customer) -> list[dict[str, Any]]:
+    # The other customer appears by id only: their name is their own personal data.
+    relationships = Relationship.objects.filter(
+        Q(from_customer=customer) | Q(to_customer=customer)
+    ).order_by("created_at", "id")
+    return [
+        {
+            "direction": "outgoing" if relationship.from_customer_id == customer.pk else "incoming",
+            "other_customer_id": (
+                relationship.to_customer_id
+                if relationship.from_customer_id == customer.pk
+                else relationship.from_customer_id
+            ),
+            **_fields_as_json(relationship, ["kind", "strength", "notes", "created_at"]),
+        }
+        for relationship in relationships
+    ]
+
+
+def customer_personal_data_export(*, actor: User, customer: Customer) -> dict[str, Any]:
+    """Everything held about `customer`, as JSON-ready data, recorded as a privacy request.
+
+    Each app registered with customers.registry.register_privacy_exporter adds its own section
+    under its key.
+    """
+    _check_allowed(actor=actor, customer=customer, permission=EXPORT_PERMISSION)
+    exporters = registry.privacy_exporters()
+    clashing = _CORE_SECTIONS & set(exporters)
+    if clashing:
+        raise ImproperlyConfigured(
+            f"Privacy exporters may not use the core section names {sorted(clashing)}."
+        )
+    with transaction.atomic():
+        _privacy_request_record(actor=actor, customer=customer, kind=PrivacyRequest.Kind.EXPORT)
+        company = customer.company
+        data: dict[str, Any] = {
+            "exported_at": _json_value(timezone.now()),
+            "customer": customer_profile_as_json(customer=customer),
+            "company": _fields_as_json(company, _COMPANY_FIELDS) if company else None,
+            "tags": list(customer.tags.order_by("name").values_list("name", flat=True)),
+            "orders": _orders_as_json(customer),
+            "interactions": _interactions_as_json(customer),
+            "needs": [
+                _fields_as_json(
+                    need, ["id", "text", "category", "priority", "status", "created_at"]
+                )
+                for need in Need.objects.filter(customer=customer)
+            ],
+            "relationships": _relationships_as_json(customer),
+            "merges": [
+                _fields_as_json(merge, ["merged_customer_id", "merged_snapshot", "created_at"])
+                for merge in CustomerMerge.objects.filter(kept=customer)
+            ],
+            "privacy_requests": [
+                _fields_as_json(request, ["kind", "reason", "created_at"])
+                for request in PrivacyRequest.objects.filter(customer=customer)
+            ],
+        }
+        for key, exporter in exporters.items():
+            data[key] = exporter(customer)
+    return data
+
+
+def _lock_customer(customer: Customer) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRequest:
+    """Anonymise `customer` for good (see the module's docstring for what stays), once.
+
+    Every app registered with customers.registry.register_eraser erases its own part in the
+    same transaction, so a failure anywhere leaves the customer as it was.
+    """
+    _check_allowed(actor=actor, customer=customer, permission=ERASE_PERMISSION)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this customer is erased.")})
+    with transaction.atomic():
+        customer = _lock_customer(customer)
+        if customer.erased_at is not None:
+            raise ValidationError(_("This customer has already been erased."))
+        customer_update(
+            actor=actor,
+            customer=customer,
+            name=_("Erased customer #%(id)s") % {"id": customer.pk},
+            gender=Customer.Gender.UNKNOWN,
+            birthday=None,
+            email="",
+            phone="",
+            street="",
+            postcode="",
+            annual_income=None,
+            income_currency="",
+            job_title="",
+            notes="",
+            external_id="",
+            custom_attributes={},
+            marketing_consent=False,
+            tags=[],
+        )
+        customer.erased_at = timezone.now()
+        customer.save(update_fields=["erased_at", "updated_at"])
+        Interaction.objects.filter(customer=customer).update(subject="", summary="")
+        Need.objects.filter(customer=customer).update(text="")
+        Order.objects.filter(customer=customer).update(notes="")
+        Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer)).delete()
+        CustomerMerge.objects.filter(kept=customer).update(merged_snapshot={})
+        for eraser in registry.erasers().values():
+            eraser(customer)
+        return _privacy_request_record(
+            actor=actor, customer=customer, kind=PrivacyRequest.Kind.ERASURE, reason=reason
+        )
+
+
+def privacy_request_list_visible(
+    *, user: User, customer: Customer | None = None, kind: str = ""
+) -> QuerySet[PrivacyRequest]:
+    """The audit entries of privacy requests about customers `user` may see, newest first."""
+    requests = PrivacyRequest.objects.select_related("requested_by", "customer")
+    if not user_is_admin(user):
+        visible = records_visible_to(user=user, queryset=Customer.objects.all())
+        requests = requests.filter(customer__in=visible.values("pk"))
+    if customer is not None:
+        requests = requests.filter(customer=customer)
+    if kind:
+        requests = requests.filter(kind=kind)
+    return requests.order_by("-created_at", "-id")
