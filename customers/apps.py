@@ -11,6 +11,8 @@ class CustomersConfig(AppConfig):
         from crm.home import register_home_panel
         from crm.navigation import NavItem, register_nav_item
         from customers import demo
+        from customers.registry import register_timeline_source
+        from customers.selectors import records
         from customers.views import lists
 
         register_nav_item(
@@ -31,5 +33,37 @@ class CustomersConfig(AppConfig):
                 permission="customers.view_company",
             )
         )
+        register_nav_item(
+            NavItem(
+                key="interactions",
+                label=_("Interactions"),
+                url_name="customers:interaction_list",
+                order=30,
+                permission="customers.view_interaction",
+            )
+        )
+        register_nav_item(
+            NavItem(
+                key="products",
+                label=_("Products"),
+                url_name="customers:product_list",
+                order=40,
+                permission="customers.view_product",
+            )
+        )
         register_home_panel(10, lists.my_customers_panel)
         register_demo_seeder(order=10, name="customers", seeder=demo.seed_customers)
+        register_timeline_source(
+            key="interactions",
+            label=_("Interactions"),
+            fetch=records.interaction_timeline_entries,
+        )
+        register_timeline_source(
+            key="orders", label=_("Orders"), fetch=records.order_timeline_entries
+        )
+        register_timeline_source(key="needs", label=_("Needs"), fetch=records.need_timeline_entries)
+        register_timeline_source(
+            key="relationships",
+            label=_("Relationships"),
+            fetch=records.relationship_timeline_entries,
+        )

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Company, Customer
 from tests.customers.factories import CompanyFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,9 @@ def test_customer_list_paginates_fifty_a_page_with_bounded_queries(
         CustomerFactory(name=f"Customer {index:02d}", owner=rep, company=CompanyFactory())
 
     # when the rep opens both pages
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         first = rep_client.get("/customers/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         second = rep_client.get("/customers/", {"page": 2})
 
     # then fifty are on the first page and ten on the second, in name order
@@ -97,8 +97,8 @@ def test_customer_list_search(rep, rep_client, query, expected):
     [
         ("name", ["Ada", "Bo", "Cy"]),
         ("-name", ["Cy", "Bo", "Ada"]),
-        ("created", ["Bo", "Cy", "Ada"]),
-        ("-created", ["Ada", "Cy", "Bo"]),
+        ("created_at", ["Bo", "Cy", "Ada"]),
+        ("-created_at", ["Ada", "Cy", "Bo"]),
         ("no-such-order", ["Ada", "Bo", "Cy"]),
     ],
 )
@@ -194,6 +194,85 @@ def test_company_detail_of_an_invisible_company_is_404(other_team_rep, other_tea
 
     # when  # then
     assert rep_client.get(f"/customers/companies/{company.pk}/").status_code == 404
+
+
+def test_company_list_filters_and_sorts(rep, rep_client):
+    # given
+    CompanyFactory(name="Blue Summit Labs", industry="Software", city="Hangzhou", owner=rep)
+    CompanyFactory(name="Harbor Group", industry="Retail", city="Shanghai", owner=rep)
+    CompanyFactory(name="Cedar Labs", industry="Software", city="Shanghai", owner=rep)
+
+    # when  # then
+    assert names_on(rep_client.get("/customers/companies/", {"industry": "Software"})) == [
+        "Blue Summit Labs",
+        "Cedar Labs",
+    ]
+    assert names_on(
+        rep_client.get("/customers/companies/", {"city": "Shanghai", "ordering": "-name"})
+    ) == ["Harbor Group", "Cedar Labs"]
+
+
+def test_create_a_company_in_the_browser(rep, team, rep_client):
+    # given the form  # when the rep fills it in, leaving owner and team blank
+    assert rep_client.get("/customers/companies/new/").status_code == 200
+    response = rep_client.post(
+        "/customers/companies/new/",
+        {
+            "name": "  Blue   Summit ",
+            "website": "blue.example.com",
+            "size": "10-49",
+            "country": "CN",
+        },
+    )
+
+    # then the service made it the rep's and their team's
+    company = Company.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/companies/{company.pk}/"
+    assert (company.name, company.website) == ("Blue Summit", "https://blue.example.com")
+    assert (company.owner, company.team) == (rep, team)
+
+
+def test_a_company_form_with_mistakes_is_shown_again(rep_client):
+    # given  # when
+    response = rep_client.post("/customers/companies/new/", {"name": "", "size": "huge"})
+
+    # then
+    assert response.status_code == 200
+    assert not Company.objects.exists()
+    assert "This field is required." in response.content.decode()
+
+
+def test_edit_a_company_in_the_browser(rep, other_team_rep, other_team, rep_client):
+    # given a company of the rep and one of another team
+    company = CompanyFactory(name="Blue Summit", owner=rep, city="Hangzhou")
+    theirs = CompanyFactory(owner=other_team_rep, team=other_team)
+    assert (
+        'value="Blue Summit"'
+        in rep_client.get(f"/customers/companies/{company.pk}/edit/").content.decode()
+    )
+
+    # when
+    response = rep_client.post(
+        f"/customers/companies/{company.pk}/edit/",
+        {"name": "Blue Summit Labs", "city": "Shanghai", "owner": rep.pk},
+    )
+
+    # then
+    company.refresh_from_db()
+    assert response.status_code == 302
+    assert (company.name, company.city, company.owner) == ("Blue Summit Labs", "Shanghai", rep)
+    assert rep_client.get(f"/customers/companies/{theirs.pk}/edit/").status_code == 404
+
+
+def test_company_pages_need_their_permissions(user_without_role, client_for):
+    # given a user without a role
+    client = client_for(user_without_role)
+    company = CompanyFactory(owner=user_without_role)
+
+    # when  # then
+    assert client.get("/customers/companies/new/").status_code == 403
+    assert client.get(f"/customers/companies/{company.pk}/edit/").status_code == 403
 
 
 def test_home_shows_my_customers_panel_with_the_count(rep, rep_teammate, rep_client):
