@@ -27,8 +27,10 @@ from customers.services.customers import (
     COMPANY_EDITABLE_FIELDS,
     CUSTOMER_EDITABLE_FIELDS,
     company_create,
+    company_delete,
     company_update,
     customer_create,
+    customer_delete,
     customer_update,
 )
 from customers.services.export import (
@@ -233,7 +235,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
             raise service_errors(exc) from exc
 
     def perform_destroy(self, instance) -> None:
-        instance.delete()
+        customer_delete(actor=self.request.user, customer=instance)
 
     def perform_content_negotiation(self, request, force=False):
         # The export answers CSV whatever the Accept header says; its errors are JSON.
@@ -310,7 +312,7 @@ class CompanyViewSet(viewsets.ModelViewSet):
             raise service_errors(exc) from exc
 
     def perform_destroy(self, instance) -> None:
-        instance.delete()
+        company_delete(actor=self.request.user, company=instance)
 
 
 routes = [

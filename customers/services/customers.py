@@ -224,3 +224,17 @@ def customer_aggregates_refresh(*, customer_ids) -> None:
         last_contact_at=Subquery(last_contact),
         updated_at=timezone.now(),
     )
+
+
+def customer_delete(*, actor: User | None, customer: Customer) -> None:
+    """Delete a customer with their orders, interactions, needs and relationships.
+
+    Deleting is for records created by mistake; a customer who asks to be forgotten is erased
+    (customers.services.privacy), which keeps the aggregates reports rely on.
+    """
+    customer.delete()
+
+
+def company_delete(*, actor: User | None, company: Company) -> None:
+    """Delete a company; its customers stay, without a company."""
+    company.delete()
