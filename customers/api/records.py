@@ -461,6 +461,7 @@ class RelationshipViewSet(
     serializer_class = RelationshipSerializer
     pagination_class = RecordedPagination
     filterset_class = RelationshipFilter
+    search_fields = ["from_customer__name", "to_customer__name", "notes"]
     ordering_fields = ["created_at", "strength", "kind"]
 
     def get_queryset(self):

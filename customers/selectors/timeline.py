@@ -1,10 +1,9 @@
 """The customer 360 timeline: one list, newest first, of everything about a customer.
 
 Every app contributes its own entries through `customers.registry.register_timeline_source`
-(this app registers interactions, orders, needs and relationships, whose sources live in
-`customers.selectors.records`, from `CustomersConfig.ready()`;
-sales, service and collaboration add deals, tickets, tasks, chat and files the same way), so the
-customers app never imports them.
+from its `AppConfig.ready()`: this app registers interactions, orders, needs and relationships
+(their sources live in `customers.selectors.records`); sales, service and collaboration add
+deals, tickets, tasks, chat and files the same way, so the customers app never imports them.
 
 A page is cut with a cursor, the position (time, kind, sort key) of the last entry shown. Each
 source is asked once for at most `limit + 1` entries up to the cursor's instant, so one page costs

@@ -106,8 +106,7 @@ def _clean_product_values(values: Mapping[str, Any]) -> dict[str, Any]:
 def product_create(*, actor: User | None, **values) -> Product:
     """Add a product to the catalogue; its currency defaults to the configured one."""
     cleaned = _clean_product_values(values)
-    if not cleaned.get("currency"):
-        cleaned["currency"] = settings.CRM_DEFAULT_CURRENCY
+    cleaned["currency"] = cleaned.get("currency") or settings.CRM_DEFAULT_CURRENCY
     product = Product(**cleaned)
     product.full_clean()
     product.save()
@@ -115,9 +114,10 @@ def product_create(*, actor: User | None, **values) -> Product:
 
 
 def product_update(*, actor: User | None, product: Product, **values) -> Product:
+    """Edit a product; a currency left empty is the configured one. Orders keep their prices."""
     cleaned = _clean_product_values(values)
-    if "currency" in cleaned and not cleaned["currency"]:
-        raise ValidationError({"currency": _("A product needs a currency.")})
+    if "currency" in cleaned:
+        cleaned["currency"] = cleaned["currency"] or settings.CRM_DEFAULT_CURRENCY
     changed = {name for name, value in cleaned.items() if getattr(product, name) != value}
     for name in changed:
         setattr(product, name, cleaned[name])

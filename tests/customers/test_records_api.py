@@ -555,6 +555,9 @@ def test_relationships_list_only_with_both_ends_visible(rep, rep_client, hidden_
         row["id"] for row in results(rep_client.get("/api/v1/relationships/", {"customer": bo.pk}))
     ] == [shown.pk]
     assert results(rep_client.get("/api/v1/relationships/", {"kind": "colleague"})) == []
+    assert [
+        row["id"] for row in results(rep_client.get("/api/v1/relationships/", {"search": "bo"}))
+    ] == [shown.pk]
 
 
 def test_relationships_create_and_the_rules(rep, rep_client, hidden_customer):

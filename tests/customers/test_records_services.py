@@ -92,14 +92,28 @@ def test_product_update_changes_only_the_given_fields(rep):
     )
 
 
-def test_product_update_refuses_an_empty_currency(rep):
+def test_product_update_with_an_empty_currency_takes_the_default(rep, settings):
     # given
-    product = ProductFactory()
+    settings.CRM_DEFAULT_CURRENCY = "CNY"
+    product = ProductFactory(currency="USD")
+
+    # when
+    services.product_update(actor=rep, product=product, currency=" ")
+
+    # then
+    product.refresh_from_db()
+    assert product.currency == "CNY"
+
+
+def test_product_update_refuses_a_taken_sku(rep):
+    # given
+    ProductFactory(sku="TAKEN")
+    product = ProductFactory(sku="MINE")
 
     # when  # then
     with pytest.raises(ValidationError) as excinfo:
-        services.product_update(actor=rep, product=product, currency=" ")
-    assert "currency" in errors_of(excinfo)
+        services.product_update(actor=rep, product=product, sku="TAKEN")
+    assert "sku" in errors_of(excinfo)
 
 
 # Orders ------------------------------------------------------------------------------------------
