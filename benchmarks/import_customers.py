@@ -112,14 +112,15 @@ def generate(path: Path, rows: int, seed: int) -> None:
                 # A repeat of an earlier row: same customer, written differently.
                 m = rng.randrange(n)
                 name = f"Customer {m}"
-                writer.writerow(["", name, f"C{m}@Example.COM", *[""] * (len(HEADER) - 3)])
+                email = f"C{seed}.{m}@Example.COM"
+                writer.writerow(["", name, email, *[""] * (len(HEADER) - 3)])
                 continue
             city, province, country = rng.choice(CITIES)
             if country == "CN":
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN) + f"{n}"
             else:
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {n}"
-            email = f"c{n}@example.com"
+            email = f"c{seed}.{n}@example.com"
             birthday = _birthday(rng)
             if kind > 0.99:
                 email, birthday = (f"c{n}@", birthday) if kind > 0.995 else (email, "2999-01-01")

@@ -35,6 +35,15 @@ class CustomersConfig(AppConfig):
         )
         register_nav_item(
             NavItem(
+                key="segments",
+                label=_("Segments"),
+                url_name="customers:segment_list",
+                order=25,
+                permission="customers.view_segment",
+            )
+        )
+        register_nav_item(
+            NavItem(
                 key="interactions",
                 label=_("Interactions"),
                 url_name="customers:interaction_list",
@@ -49,6 +58,24 @@ class CustomersConfig(AppConfig):
                 url_name="customers:product_list",
                 order=40,
                 permission="customers.view_product",
+            )
+        )
+        register_nav_item(
+            NavItem(
+                key="imports",
+                label=_("Imports"),
+                url_name="customers:import_list",
+                order=50,
+                permission="customers.import_customer",
+            )
+        )
+        register_nav_item(
+            NavItem(
+                key="duplicates",
+                label=_("Duplicates"),
+                url_name="customers:duplicate_list",
+                order=60,
+                permission="customers.merge_customer",
             )
         )
         register_home_panel(10, lists.my_customers_panel)

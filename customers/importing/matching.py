@@ -5,7 +5,9 @@
   at different customers: the first one that matches wins and the others are reported.
 - Likely duplicate (reported, never merged): the same name once case, accents, punctuation,
   spacing and word order are ignored ("SMITH, John" and "john smith"), in the same company or
-  the same city.
+  the same city. Existing customers are found through the name index under the spellings a
+  name may be stored as (`name_spellings`): other cases and word orders, and without accents or
+  punctuation; a stored accent the file leaves out ("Zoë" for "Zoe") is not found.
 
 `SeenKeys` remembers what the rows already imported in this file were matched on, in a SQLite
 file on local disk rather than in memory, so a file of a million rows needs no more memory than
@@ -63,18 +65,16 @@ def likeness_keys(*, name: str, company: str, city: str) -> list[tuple[str, str]
 
 def name_spellings(name: str) -> set[str]:
     """Spellings under which the same name may be stored, to look candidates up by index:
-    as written, without accents and punctuation, in other word orders, in other cases."""
+    as written, and its words (without accents and punctuation) in their order, the other way
+    round and as "Last, First", each as written, capitalised and in upper case."""
     words = _TOKEN.findall(_strip_accents(name))
-    forms = {name, _strip_accents(name), " ".join(words)}
     if _CJK.search(name):
         solid = "".join(words)
-        return forms | {solid, f"{solid[:1]} {solid[1:]}"}
+        return {name, solid, f"{solid[:1]} {solid[1:]}"}
+    orders = {" ".join(words)}
     if 2 <= len(words) <= 4:
-        forms.add(" ".join([*words[1:], words[0]]))
-        forms.add(" ".join([words[-1], *words[:-1]]))
-        forms.add(f"{words[-1]}, {' '.join(words[:-1])}")
-    cases = (str.title, str.upper, str.lower)
-    return forms | {case(form) for form in forms for case in cases}
+        orders |= {" ".join([words[-1], *words[:-1]]), f"{words[-1]}, {' '.join(words[:-1])}"}
+    return {name} | {case(order) for order in orders for case in (str, str.title, str.upper)}
 
 
 class SeenKeys:

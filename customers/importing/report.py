@@ -16,6 +16,9 @@ from typing import BinaryIO, Protocol
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 
+from customers.services.export import spreadsheet_safe
+
+# Not translated: programs read the report, and a resumed import reads its own.
 REPORT_COLUMNS = [
     "row",
     "outcome",
@@ -26,7 +29,6 @@ REPORT_COLUMNS = [
     "changed_fields",
     "notes",
 ]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Outcome(StrEnum):
@@ -68,21 +70,17 @@ class ImportCounts:
         return self
 
 
-def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (values in reasons come from the file)."""
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 def report_line(result: RowResult) -> list[str]:
+    # Columns, reasons and notes quote the file, so a cell may hold what a spreadsheet would run.
     return [
         str(result.number),
         result.outcome.value,
         str(result.customer_id or ""),
         str(result.merged_into or ""),
-        _safe(result.column),
-        _safe(result.reason),
+        spreadsheet_safe(result.column),
+        spreadsheet_safe(result.reason),
         " ".join(result.changes),
-        _safe("; ".join(result.notes)),
+        spreadsheet_safe("; ".join(result.notes)),
     ]
 
 

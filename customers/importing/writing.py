@@ -133,3 +133,27 @@ def companies_create(names: list[str], *, owner_id: int | None, team_id: int | N
         company.clean_fields(exclude=["website"])
     Company.objects.bulk_create(companies)
     return {company.name.lower(): company.pk for company in companies}
+
+
+def customers_statistics_refresh() -> None:
+    """ANALYZE the customer and customer-tag tables on PostgreSQL (nothing elsewhere).
+
+    A large import can grow these tables far faster than autovacuum refreshes their statistics;
+    with stale ones the planner reads a million rows to find two thousand emails.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Customer, Customer.tags.through):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+
+
+def customers_estimated_count() -> int:
+    """The planner's idea of how many customers there are (0 when it has none)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table]
+        )
+        return max(0, int(cursor.fetchone()[0]))

@@ -148,22 +148,26 @@ def import_job_create(
         job.file.delete(save=False)
         raise
     if start and not await_mapping:
-        import_job_queue(job=job)
+        _queue(job)
     return job
 
 
 def import_job_start(*, job: ImportJob, mapping: dict, options: dict | None = None) -> ImportJob:
-    """Fix a waiting job's mapping and options and queue it to run."""
-    if job.status != ImportJob.Status.PENDING or job.mapping:
-        raise ValidationError(_("This import has already been started."))
+    """Fix a waiting job's mapping and options and queue it to run (once, however often the
+    form is sent)."""
     headers = _csv_file(job).header()
     errors = mapping_errors(headers=headers, mapping=mapping)
     if errors:
         raise ValidationError({"mapping": errors})
-    job.mapping = mapping
-    job.options = {**import_options_clean(options=options), **_internal_options(job)}
-    job.save(update_fields=["mapping", "options", "updated_at"])
-    import_job_queue(job=job)
+    cleaned_options = import_options_clean(options=options)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportJob.Status.PENDING or job.mapping:
+            raise ValidationError(_("This import has already been started."))
+        job.mapping = mapping
+        job.options = {**cleaned_options, **_internal_options(job)}
+        job.save(update_fields=["mapping", "options", "updated_at"])
+        _queue(job)
     return job
 
 
@@ -171,7 +175,7 @@ def _internal_options(job: ImportJob) -> dict:
     return {name: job.options[name] for name in ("owner_id", "by_operator") if name in job.options}
 
 
-def import_job_queue(*, job: ImportJob) -> None:
+def _queue(job: ImportJob) -> None:
     """Run the job on a worker once the current transaction commits."""
     # Imported here: the task module imports this one to call import_job_run.
     from customers.tasks import import_customers_task
