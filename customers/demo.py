@@ -12,17 +12,15 @@ foreign keys are built once after the load rather than kept up row by row.
 import random
 from bisect import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate, islice
 
-from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from crm.demo import DemoContext, bulk_insert
+from crm.demo import DemoContext, bulk_insert, indexes_built_after_load
 from customers.models import (
     Company,
     Customer,
@@ -754,6 +752,7 @@ def _seed_chunk(
             for row, history in zip(rows, histories, strict=True)
         ),
         using=using,
+        analyze=False,
     )
     if len(customer_ids) != len(rows):
         raise RuntimeError("Another process wrote customers while seeding; seed an idle database.")
@@ -764,6 +763,7 @@ def _seed_chunk(
             (customer_id, rng.choice(tag_ids)) for customer_id in customer_ids if rng.random() < 0.2
         ),
         using=using,
+        analyze=False,
     )
     order_rows = []
     for customer_id, history in zip(customer_ids, histories, strict=True):
@@ -781,7 +781,9 @@ def _seed_chunk(
                     ordered_at,
                 )
             )
-    order_ids = bulk_insert(model=Order, fields=ORDER_FIELDS, rows=order_rows, using=using)
+    order_ids = bulk_insert(
+        model=Order, fields=ORDER_FIELDS, rows=order_rows, using=using, analyze=False
+    )
     if len(order_ids) != len(order_rows):
         raise RuntimeError("Another process wrote orders while seeding; seed an idle database.")
     all_lines = (lines for history in histories for lines in history.lines)
@@ -790,23 +792,37 @@ def _seed_chunk(
         for order_id, lines in zip(order_ids, all_lines, strict=True)
         for product_id, quantity, price in lines
     ]
-    bulk_insert(model=OrderLine, fields=ORDER_LINE_FIELDS, rows=line_rows, using=using)
+    bulk_insert(
+        model=OrderLine, fields=ORDER_LINE_FIELDS, rows=line_rows, using=using, analyze=False
+    )
     interaction_rows = [
         (customer_id, *interaction, interaction[-1], interaction[-1])
         for customer_id, history in zip(customer_ids, histories, strict=True)
         for interaction in history.interactions
     ]
-    bulk_insert(model=Interaction, fields=INTERACTION_FIELDS, rows=interaction_rows, using=using)
+    bulk_insert(
+        model=Interaction,
+        fields=INTERACTION_FIELDS,
+        rows=interaction_rows,
+        using=using,
+        analyze=False,
+    )
     need_rows = [
         (customer_id, *need, need[-1])
         for customer_id, history in zip(customer_ids, histories, strict=True)
         for need in history.needs
     ]
-    bulk_insert(model=Need, fields=NEED_FIELDS, rows=need_rows, using=using)
+    bulk_insert(model=Need, fields=NEED_FIELDS, rows=need_rows, using=using, analyze=False)
     relationship_rows = list(
         _relationship_rows(rng, list(zip(customer_ids, rows, strict=True)), maker.now)
     )
-    bulk_insert(model=Relationship, fields=RELATIONSHIP_FIELDS, rows=relationship_rows, using=using)
+    bulk_insert(
+        model=Relationship,
+        fields=RELATIONSHIP_FIELDS,
+        rows=relationship_rows,
+        using=using,
+        analyze=False,
+    )
     totals.customers += len(customer_ids)
     totals.orders += len(order_rows)
     totals.lines += len(line_rows)
@@ -824,61 +840,6 @@ BULK_LOADED_MODELS = [
     Need,
     Relationship,
 ]
-_SECONDARY_INDEXES_SQL = """
-    SELECT format('DROP INDEX %%I.%%I', namespace.nspname, index_class.relname),
-           pg_get_indexdef(pg_index.indexrelid)
-    FROM pg_index
-    JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid
-    JOIN pg_namespace namespace ON namespace.oid = index_class.relnamespace
-    WHERE pg_index.indrelid = ANY(%s::regclass[])
-      AND NOT pg_index.indisprimary
-      AND NOT EXISTS (
-          SELECT 1 FROM pg_constraint WHERE pg_constraint.conindid = pg_index.indexrelid
-      )
-"""
-_FOREIGN_KEYS_SQL = """
-    SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', relation.relname, conname),
-           format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', relation.relname, conname,
-                  pg_get_constraintdef(pg_constraint.oid))
-    FROM pg_constraint
-    JOIN pg_class relation ON relation.oid = pg_constraint.conrelid
-    WHERE pg_constraint.conrelid = ANY(%s::regclass[]) AND pg_constraint.contype = 'f'
-"""
-
-
-@contextmanager
-def _indexes_built_after_load(models, *, using: str, log) -> Iterator[None]:
-    """On PostgreSQL, load the tables without their secondary indexes and foreign keys, and
-    build those again from their own definitions once the rows are in.
-
-    PostgreSQL's advice for populating a database: an index built once over loaded rows costs a
-    fraction of one grown row by row (the customers' trigram indexes above all), and a foreign
-    key checked once by a join costs less than a trigger per row. All of it is one transaction,
-    so a seed that fails leaves the tables, indexes and keys as they were.
-    """
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    tables = [model._meta.db_table for model in models]
-    with transaction.atomic(using=using):
-        with connection.cursor() as cursor:
-            # A table with foreign key checks still pending in this transaction (rows written
-            # just before, inside a caller's transaction) cannot be altered: run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute(_FOREIGN_KEYS_SQL, [tables])
-            foreign_keys = cursor.fetchall()
-            cursor.execute(_SECONDARY_INDEXES_SQL, [tables])
-            indexes = cursor.fetchall()
-            for drop, _create in [*foreign_keys, *indexes]:
-                cursor.execute(drop)
-        yield
-        log(f"building {len(indexes)} indexes and {len(foreign_keys)} foreign keys")
-        with connection.cursor() as cursor:
-            for _drop, create in [*indexes, *foreign_keys]:
-                cursor.execute(create)
-            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(t) for t in tables)}")
 
 
 def seed_customers(context: DemoContext) -> None:
@@ -904,7 +865,7 @@ def seed_customers(context: DemoContext) -> None:
     # Numbers continue after any orders already there, so a second seed does not clash.
     last_order_id = Order.objects.using(context.using).aggregate(last=Max("pk"))["last"] or 0
     totals = _Totals()
-    with _indexes_built_after_load(BULK_LOADED_MODELS, using=context.using, log=context.log):
+    with indexes_built_after_load(BULK_LOADED_MODELS, using=context.using, log=context.log):
         for rows in _chunks(_customer_rows(context, company_ids, owners), CHUNK_CUSTOMERS):
             _seed_chunk(context, rows, maker, tag_ids, last_order_id + 1 + totals.orders, totals)
             context.log(
