@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import RecordShare, User
 from crm.accounts.selectors import record_is_visible_to
 from customers import registry
+from customers.locks import customers_lock
 from customers.models import (
     Customer,
     CustomerMerge,
@@ -93,12 +94,6 @@ def _clean_field_choices(field_choices: dict[str, str] | None) -> dict[str, str]
     return field_choices
 
 
-def _lock_customers(pks: list[int]) -> dict[int, Customer]:
-    # Always in primary key order, so two merges of the same pair cannot deadlock.
-    locked = Customer.objects.select_for_update().filter(pk__in=pks).order_by("pk")
-    return {customer.pk: customer for customer in locked}
-
-
 def _values_for_kept(
     *, kept: Customer, merged: Customer, field_choices: dict[str, str]
 ) -> dict[str, Any]:
@@ -175,7 +170,7 @@ def customer_merge(
         if not record_is_visible_to(user=actor, record=customer):
             raise Customer.DoesNotExist(_("No such customer."))
     with transaction.atomic():
-        locked = _lock_customers([kept.pk, merged.pk])
+        locked = customers_lock(customer_ids=[kept.pk, merged.pk])
         if kept.pk not in locked or merged.pk not in locked:
             raise Customer.DoesNotExist(_("No such customer."))
         kept, merged = locked[kept.pk], locked[merged.pk]

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_visible_to, records_visible_to, user_is_admin
 from customers import registry
+from customers.locks import customers_lock
 from customers.models import (
     Customer,
     CustomerMerge,
@@ -227,10 +228,6 @@ def customer_personal_data_export(*, actor: User, customer: Customer) -> dict[st
     return data
 
 
-def _lock_customer(customer: Customer) -> Customer:
-    return Customer.objects.select_for_update().get(pk=customer.pk)
-
-
 def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRequest:
     """Anonymise `customer` for good (see the module's docstring for what stays), once.
 
@@ -242,7 +239,7 @@ def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRe
     if not reason:
         raise ValidationError({"reason": _("Say why this customer is erased.")})
     with transaction.atomic():
-        customer = _lock_customer(customer)
+        customer = customers_lock(customer_ids=[customer.pk])[customer.pk]
         if customer.erased_at is not None:
             raise ValidationError(_("This customer has already been erased."))
         customer_update(

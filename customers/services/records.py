@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_visible_to, records_visible_to
 from customers.cleaning import fold_whitespace
+from customers.locks import customers_lock
 from customers.models import Customer, Interaction, Need, Order, OrderLine, Product, Relationship
 from customers.services.customers import customer_aggregates_refresh
 
@@ -61,16 +62,6 @@ def _require_visible(*, actor: User | None, customer: Customer, field: str = "cu
     """Refuse a write about a customer the actor cannot see (no actor: the system itself)."""
     if actor is not None and not record_is_visible_to(user=actor, record=customer):
         raise ValidationError({field: _("No such customer.")})
-
-
-def _lock_customers(customer_ids: Iterable[int]) -> None:
-    # In id order, so two writes that touch the same customers cannot deadlock.
-    list(
-        Customer.objects.select_for_update()
-        .filter(pk__in=sorted(set(customer_ids)))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 def _refuse_future(value: datetime, *, field: str, message: str) -> None:
@@ -224,7 +215,7 @@ def order_create(
     order.full_clean()
     try:
         with transaction.atomic():
-            _lock_customers([customer.pk])
+            customers_lock(customer_ids=[customer.pk])
             order.save()
             for line in built:
                 line.order = order
@@ -253,7 +244,7 @@ def order_update_status(*, actor: User | None, order: Order, status: str) -> Ord
             }
         )
     with transaction.atomic():
-        _lock_customers([order.customer_id])
+        customers_lock(customer_ids=[order.customer_id])
         order.status = status
         order.save(update_fields=["status", "updated_at"])
         customer_aggregates_refresh(customer_ids=[order.customer_id])
@@ -339,7 +330,7 @@ def interaction_log(
     )
     interaction.full_clean()
     with transaction.atomic():
-        _lock_customers([customer.pk])
+        customers_lock(customer_ids=[customer.pk])
         interaction.save()
         customer_aggregates_refresh(customer_ids=[customer.pk])
     return interaction
