@@ -217,7 +217,8 @@ class CustomerImport:
         as that run remembered them: a key that belongs to another customer is not taken."""
         if not rows:
             return
-        matches = self._database_matches([row for row in rows if not row.errors])
+        with transaction.atomic():
+            matches = self._database_matches([row for row in rows if not row.errors])
         entries = []
         for row in rows:
             done = next(self.journal, None)
@@ -261,16 +262,17 @@ class CustomerImport:
     def _database_matches(self, rows: list[CleanRow]) -> dict[str, int]:
         """identity key → the oldest customer with that external id, email or phone."""
         matches: dict[str, int] = {}
-        for name in KEY_FIELDS:
-            values = {row.values[name] for row in rows if row.values.get(name)}
-            if not values:
-                continue
-            found = Customer.objects.filter(_one_of(name, values))
-            if name == "external_id":
-                # Spelled out so PostgreSQL can use the partial unique index on external ids.
-                found = found.exclude(external_id="")
-            found = found.order_by("-pk").values_list(name, "pk")
-            matches.update({identity_key(name, value): pk for value, pk in found})
+        with writing.equality_lookups():
+            for name in KEY_FIELDS:
+                values = {row.values[name] for row in rows if row.values.get(name)}
+                if not values:
+                    continue
+                found = Customer.objects.filter(_one_of(name, values))
+                if name == "external_id":
+                    # Spelled out so PostgreSQL can use the partial unique index on external ids.
+                    found = found.exclude(external_id="")
+                found = found.order_by("-pk").values_list(name, "pk")
+                matches.update({identity_key(name, value): pk for value, pk in found})
         return matches
 
     def _visible(self, customer_ids: set[int]) -> set[int]:
