@@ -61,6 +61,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "updated_count": {
+                "help_text": "Rows that matched an existing customer, filled in or already up to "
+                "date."
+            },
+            "merged_count": {"help_text": "Later rows of a customer an earlier row already was."},
+        }
 
     def get_options(self, job: ImportJob) -> dict:
         return {name: job.options[name] for name in importing.OPTION_NAMES if name in job.options}

@@ -3,8 +3,9 @@ written and reported inside one transaction.
 
 Per batch the database is asked a fixed number of questions whatever the batch's size: one
 query per identifying key (external id, email, phone), one for which matches the importing user
-may see, one to lock and read the matched customers, one for their tags, one to find companies
-and one to create the missing ones, one for likely duplicates, and the bulk writes.
+may see, one to lock and read the matched customers, one each for their companies' names and
+their tags, one to find companies and one to create the missing ones, one for likely
+duplicates, and the bulk writes.
 
 The batch's transaction also carries the job's progress (`on_batch`), so the counts a job shows
 never include a row whose customer was not committed; a crash loses at most the batch in flight,
@@ -43,7 +44,8 @@ from customers.importing.report import (
     RowResult,
 )
 from customers.importing.rows import DAY_FIRST, KEY_FIELDS, CleanRow, RowCleaner, address_notes
-from customers.models import Customer
+from customers.locks import customers_lock
+from customers.models import Company, Customer
 from customers.services.customers import tag_list_get_or_create
 
 BATCH_ROWS = 2_000
@@ -91,6 +93,7 @@ class _Target:
     is_new: bool = False
     customer: Customer | None = None
     company: str = ""
+    linked_company: str = ""
     tag_names: set[str] = field(default_factory=set)
     new_tags: list[str] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
@@ -400,11 +403,17 @@ class CustomerImport:
         }
         if not targets:
             return
-        customers = Customer.objects.filter(pk__in=targets).select_related("company")
-        if not self.options.dry_run:
-            customers = customers.select_for_update(of=("self",))
-        for customer in customers.order_by("pk"):
-            targets[customer.pk].customer = customer
+        if self.options.dry_run:
+            customers = Customer.objects.in_bulk(list(targets))
+        else:
+            customers = customers_lock(customer_ids=targets)
+        for pk, customer in customers.items():
+            targets[pk].customer = customer
+        if any(d.row.company for d in decisions if d.target is not None):
+            company_ids = {customer.company_id for customer in customers.values()} - {None}
+            names = dict(Company.objects.filter(pk__in=company_ids).values_list("pk", "name"))
+            for customer in customers.values():
+                targets[customer.pk].linked_company = names.get(customer.company_id, "")
         if any(d.row.tags for d in decisions if d.target is not None):
             links = Customer.tags.through.objects.filter(customer_id__in=targets)
             for customer_id, tag_name in links.values_list("customer_id", "tag__name"):
@@ -479,7 +488,7 @@ class CustomerImport:
             else:
                 kept.append(name)
         if row.company:
-            linked = target.company or (customer.company.name if customer.company else "")
+            linked = target.company or target.linked_company
             if not linked or (overwrite and linked.lower() != row.company.lower()):
                 target.company = row.company
                 changes.append("company")

@@ -38,6 +38,10 @@ class FileUnreadable(ValueError):
     """The file cannot be read as CSV; the message says why, for the person who uploaded it."""
 
 
+class WrongEncoding(FileUnreadable):
+    """A line of the file is not text in the encoding it was read in."""
+
+
 @dataclass(frozen=True)
 class CsvFormat:
     encoding: str
@@ -138,7 +142,7 @@ class CsvFile:
                 number += 1
                 yield decoder.decode(rest, final=True)
         except UnicodeDecodeError as exc:
-            raise FileUnreadable(
+            raise WrongEncoding(
                 _("Line %(line)s of the file is not %(encoding)s text.")
                 % {"line": number, "encoding": self.encoding_label}
             ) from exc
@@ -175,16 +179,16 @@ class CsvFile:
         """
         try:
             return self._count()
-        except FileUnreadable:
+        except WrongEncoding as not_utf8:
             if self.format.encoding != UTF8 or not self._sample_is_ascii:
                 raise
             utf8 = self.format
             self.format = CsvFormat(encoding=GB18030, delimiter=utf8.delimiter)
             try:
                 return self._count()
-            except FileUnreadable:
+            except WrongEncoding:
                 self.format = utf8
-                raise
+                raise not_utf8 from None
 
     def _count(self) -> int:
         self.header()
