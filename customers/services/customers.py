@@ -120,11 +120,11 @@ def _apply_consent(customer: Customer, changed: set[str]) -> None:
         changed.add("marketing_consent_at")
 
 
-def _default_team(user: User | None):
+def default_team_id_for(user: User | None) -> int | None:
+    """The team a record owned by `user` is filed under when none is given: their first team."""
     if user is None:
         return None
-    team_ids = sorted(user_team_ids(user))
-    return team_ids[0] if team_ids else None
+    return min(user_team_ids(user), default=None)
 
 
 def customer_create(*, actor: User | None, **values) -> Customer:
@@ -135,7 +135,7 @@ def customer_create(*, actor: User | None, **values) -> Customer:
     if "owner" not in cleaned:
         customer.owner = actor
     if "team" not in cleaned:
-        customer.team_id = _default_team(customer.owner)
+        customer.team_id = default_team_id_for(customer.owner)
     _apply_consent(customer, {"marketing_consent"})
     customer.full_clean()
     with transaction.atomic():
@@ -178,7 +178,7 @@ def company_create(*, actor: User | None, **values) -> Company:
     if "owner" not in values:
         company.owner = actor
     if "team" not in values:
-        company.team_id = _default_team(company.owner)
+        company.team_id = default_team_id_for(company.owner)
     company.full_clean()
     company.save()
     return company
