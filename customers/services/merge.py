@@ -21,7 +21,11 @@ from customers.models import (
     PrivacyRequest,
     Relationship,
 )
-from customers.services.customers import customer_aggregates_refresh, customer_update
+from customers.services.customers import (
+    CUSTOMER_EDITABLE_FIELDS,
+    customer_aggregates_refresh,
+    customer_update,
+)
 from customers.services.privacy import customer_profile_as_json
 from customers.services.records import SYMMETRIC_KINDS
 
@@ -30,31 +34,9 @@ KEPT = "kept"
 MERGED = "merged"
 
 # The profile fields a merge reconciles: a blank one on the kept customer takes the merged
-# customer's value, and a caller may pick the merged customer's value for any of them.
-MERGE_FIELDS = (
-    "name",
-    "gender",
-    "birthday",
-    "email",
-    "phone",
-    "street",
-    "city",
-    "province",
-    "postcode",
-    "country",
-    "annual_income",
-    "income_currency",
-    "company",
-    "job_title",
-    "source",
-    "status",
-    "tier",
-    "owner",
-    "team",
-    "marketing_consent",
-    "notes",
-    "external_id",
-)
+# customer's value, and a caller may pick the merged customer's value for any of them
+# (custom attributes are merged key by key instead).
+MERGE_FIELDS = tuple(name for name in CUSTOMER_EDITABLE_FIELDS if name != "custom_attributes")
 
 
 def _value(customer: Customer, name: str) -> Any:
