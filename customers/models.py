@@ -602,6 +602,8 @@ class CustomerMerge(TimeStampedModel):
 class PrivacyRequest(TimeStampedModel):
     """The audit entry of a data export or an erasure carried out for one customer."""
 
+    visibility_path = "customer"
+
     class Kind(models.TextChoices):
         EXPORT = "export", _("Export of personal data")
         ERASURE = "erasure", _("Erasure")

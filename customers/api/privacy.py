@@ -26,13 +26,13 @@ from customers.api.customers import CustomerSerializer
 from customers.models import Customer, CustomerMerge, PrivacyRequest
 from customers.selectors import duplicates as duplicate_selectors
 from customers.selectors.customers import customer_get_visible
+from customers.selectors.privacy import privacy_request_list_visible
 from customers.services.merge import KEPT, MERGE_FIELDS, MERGE_PERMISSION, MERGED, customer_merge
 from customers.services.privacy import (
     ERASE_PERMISSION,
     EXPORT_PERMISSION,
     customer_erase,
     customer_personal_data_export,
-    privacy_request_list_visible,
 )
 
 MAX_DUPLICATE_PAGE_SIZE = 100

@@ -23,12 +23,12 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to, records_visible_to, user_is_admin
+from crm.accounts.selectors import record_is_visible_to
 from customers import registry
 from customers.locks import customers_lock
 from customers.models import (
@@ -273,18 +273,3 @@ def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRe
         return _privacy_request_record(
             actor=actor, customer=customer, kind=PrivacyRequest.Kind.ERASURE, reason=reason
         )
-
-
-def privacy_request_list_visible(
-    *, user: User, customer: Customer | None = None, kind: str = ""
-) -> QuerySet[PrivacyRequest]:
-    """The audit entries of privacy requests about customers `user` may see, newest first."""
-    requests = PrivacyRequest.objects.select_related("requested_by", "customer")
-    if not user_is_admin(user):
-        visible = records_visible_to(user=user, queryset=Customer.objects.all())
-        requests = requests.filter(customer__in=visible.values("pk"))
-    if customer is not None:
-        requests = requests.filter(customer=customer)
-    if kind:
-        requests = requests.filter(kind=kind)
-    return requests.order_by("-created_at", "-id")

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 from crm.accounts.models import User
 from customers.models import Customer
 from customers.selectors.customers import customer_get_visible
+from customers.selectors.privacy import privacy_request_list_visible
 from customers.services.privacy import (
     ERASE_PERMISSION,
     EXPORT_PERMISSION,
     customer_erase,
     customer_personal_data_export,
-    privacy_request_list_visible,
 )
 
 REQUESTS_PER_PAGE = 25
