@@ -1,6 +1,60 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from crm.navigation import NavItem, register_nav_item
+
+NAV_ITEMS = [
+    NavItem(
+        key="customers",
+        label=_("Customers"),
+        url_name="customers:customer_list",
+        order=10,
+        permission="customers.view_customer",
+    ),
+    NavItem(
+        key="companies",
+        label=_("Companies"),
+        url_name="customers:company_list",
+        order=20,
+        permission="customers.view_company",
+    ),
+    NavItem(
+        key="segments",
+        label=_("Segments"),
+        url_name="customers:segment_list",
+        order=25,
+        permission="customers.view_segment",
+    ),
+    NavItem(
+        key="interactions",
+        label=_("Interactions"),
+        url_name="customers:interaction_list",
+        order=30,
+        permission="customers.view_interaction",
+    ),
+    NavItem(
+        key="products",
+        label=_("Products"),
+        url_name="customers:product_list",
+        order=40,
+        permission="customers.view_product",
+    ),
+    NavItem(
+        key="imports",
+        label=_("Imports"),
+        url_name="customers:import_list",
+        order=50,
+        permission="customers.import_customer",
+    ),
+    NavItem(
+        key="duplicates",
+        label=_("Duplicates"),
+        url_name="customers:duplicate_list",
+        order=60,
+        permission="customers.merge_customer",
+    ),
+]
+
 
 class CustomersConfig(AppConfig):
     name = "customers"
@@ -9,75 +63,13 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
-        from crm.navigation import NavItem, register_nav_item
         from customers import demo
         from customers.registry import register_timeline_source
         from customers.selectors import records
         from customers.views import lists
 
-        register_nav_item(
-            NavItem(
-                key="customers",
-                label=_("Customers"),
-                url_name="customers:customer_list",
-                order=10,
-                permission="customers.view_customer",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="companies",
-                label=_("Companies"),
-                url_name="customers:company_list",
-                order=20,
-                permission="customers.view_company",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="segments",
-                label=_("Segments"),
-                url_name="customers:segment_list",
-                order=25,
-                permission="customers.view_segment",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="interactions",
-                label=_("Interactions"),
-                url_name="customers:interaction_list",
-                order=30,
-                permission="customers.view_interaction",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="products",
-                label=_("Products"),
-                url_name="customers:product_list",
-                order=40,
-                permission="customers.view_product",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="imports",
-                label=_("Imports"),
-                url_name="customers:import_list",
-                order=50,
-                permission="customers.import_customer",
-            )
-        )
-        register_nav_item(
-            NavItem(
-                key="duplicates",
-                label=_("Duplicates"),
-                url_name="customers:duplicate_list",
-                order=60,
-                permission="customers.merge_customer",
-            )
-        )
+        for item in NAV_ITEMS:
+            register_nav_item(item)
         register_home_panel(10, lists.my_customers_panel)
         register_demo_seeder(order=10, name="customers", seeder=demo.seed_customers)
         register_timeline_source(
