@@ -24,7 +24,7 @@ from customers.services import importing
 
 class CanImportCustomers(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return request.user.is_authenticated and request.user.has_perm("customers.import_customer")
+        return request.user.is_authenticated and request.user.has_perm(importing.IMPORT_PERMISSION)
 
 
 class ReportNotReady(exceptions.APIException):

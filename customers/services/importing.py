@@ -27,7 +27,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
@@ -59,6 +59,9 @@ class ImportSummary:
 
     counts: ImportCounts
     ignored_columns: list[str]
+
+
+IMPORT_PERMISSION = "customers.import_customer"
 
 
 def import_options_clean(*, options: dict | None) -> dict:
@@ -116,8 +119,11 @@ def import_job_create(
     With `await_mapping` the job waits for its columns to be mapped (import_job_start);
     otherwise it takes `mapping`, or the automatic guess, and is ready to run: on a worker once
     the transaction commits when `start` is set, or by calling import_job_run. `owner` (for the
-    command's operators only) owns the customers created instead of `actor`.
+    command's operators only) owns the customers created instead of `actor`. A person (not the
+    command, which has no actor) needs the import permission.
     """
+    if actor is not None and not actor.has_perm(IMPORT_PERMISSION):
+        raise PermissionDenied(_("You may not import customers."))
     cleaned_options = import_options_clean(options=options)
     if owner is not None:
         cleaned_options["owner_id"] = owner.pk

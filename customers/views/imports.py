@@ -19,7 +19,6 @@ from customers.selectors import imports as selectors
 from customers.services import importing
 
 PAGE_SIZE = 25
-IMPORT_PERMISSION = "customers.import_customer"
 
 
 class UploadForm(forms.Form):
@@ -91,7 +90,7 @@ def _awaits_mapping(job: ImportJob) -> bool:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_list(request: HttpRequest) -> HttpResponse:
     jobs = selectors.import_job_list_visible(user=request.user)
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -99,7 +98,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -116,7 +115,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     if not _awaits_mapping(job):
@@ -134,7 +133,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 @require_POST
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
@@ -154,7 +153,7 @@ def _progress_context(job: ImportJob) -> dict:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     if _awaits_mapping(job):
@@ -163,14 +162,14 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     return render(request, "customers/imports/_progress.html", _progress_context(job))
 
 
 @login_required
-@permission_required(IMPORT_PERMISSION, raise_exception=True)
+@permission_required(importing.IMPORT_PERMISSION, raise_exception=True)
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     job = _job_or_404(request, pk)
     if not job.report:

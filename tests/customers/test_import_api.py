@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -14,6 +15,7 @@ from crm.celery import app
 from customers.models import Customer, ImportJob
 from customers.services import importing
 from tests.accounts.factories import UserFactory
+from tests.customers.factories import ImportJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,10 +112,8 @@ def test_upload_without_a_mapping_guesses_it(
 
 
 def test_without_the_import_permission_everything_is_forbidden(rep_client, rep):
-    # given an import the rep somehow started
-    job = importing.import_job_create(
-        actor=rep, file=ContentFile(FILE, name="a.csv"), await_mapping=True
-    )
+    # given an import on record for a rep who lost the permission
+    job = ImportJobFactory(owner=rep)
 
     # when  # then
     for response in (
@@ -125,6 +125,14 @@ def test_without_the_import_permission_everything_is_forbidden(rep_client, rep):
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "permission_denied"
     assert ImportJob.objects.count() == 1
+
+
+def test_the_service_itself_refuses_an_import_without_the_permission(rep):
+    # given a rep without the import permission
+    # when they reach the service directly, then it refuses and stores nothing
+    with pytest.raises(PermissionDenied):
+        importing.import_job_create(actor=rep, file=ContentFile(FILE, name="a.csv"))
+    assert not ImportJob.objects.exists()
 
 
 @pytest.mark.parametrize(
