@@ -35,6 +35,7 @@ from customers.services.customers import (
 )
 from customers.services.export import (
     CSV,
+    EXPORT_PERMISSION,
     EXPORT_ROW_LIMIT,
     ExportTooLarge,
     customer_export_response,
@@ -198,7 +199,7 @@ class CustomerOrdering(BaseFilterBackend):
 
 class CanExportCustomers(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("customers.export_customer")
+        return request.user.has_perm(EXPORT_PERMISSION)
 
 
 class ExportTooLargeError(exceptions.APIException):

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -43,6 +44,8 @@ CSV = "csv"
 XLSX = "xlsx"
 FORMATS = (CSV, XLSX)
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+EXPORT_PERMISSION = "customers.export_customer"
 
 
 class ExportTooLarge(Exception):
@@ -112,6 +115,8 @@ def customer_export_queryset(
     *, user: User, filters: CustomerFilter, ordering: str
 ) -> QuerySet[Customer]:
     """The customers to export, in order; ExportTooLarge past EXPORT_ROW_LIMIT."""
+    if not user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied(_("You may not export customer lists."))
     customers = customer_list_visible(user=user, filters=filters, ordering=ordering)
     if customers.order_by().values("pk")[: EXPORT_ROW_LIMIT + 1].count() > EXPORT_ROW_LIMIT:
         raise ExportTooLarge(EXPORT_ROW_LIMIT)

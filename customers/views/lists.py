@@ -17,7 +17,12 @@ from customers.forms import CompanyFilterForm, CompanyForm, CustomerFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
 from customers.services.customers import COMPANY_EDITABLE_FIELDS, company_create, company_update
-from customers.services.export import FORMATS, ExportTooLarge, customer_export_response
+from customers.services.export import (
+    EXPORT_PERMISSION,
+    FORMATS,
+    ExportTooLarge,
+    customer_export_response,
+)
 
 PAGE_SIZE = 50
 # (ordering key, column heading, the direction a first click sorts in)
@@ -87,7 +92,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("customers.view_customer", raise_exception=True)
-@permission_required("customers.export_customer", raise_exception=True)
+@permission_required(EXPORT_PERMISSION, raise_exception=True)
 def customer_export(request: HttpRequest, file_format: str) -> HttpResponse:
     if file_format not in FORMATS:
         raise Http404(_("No such export format."))
