@@ -6,9 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from crm.accounts import api_urls as accounts_api
+from collaboration import api_urls as collaboration_api
 from customers import api_urls as customers_api
+from sales import api_urls as sales_api
 
-APP_API_MODULES = [accounts_api, customers_api]
+APP_API_MODULES = [accounts_api, customers_api, sales_api, collaboration_api]
 
 router = DefaultRouter()
 for module in APP_API_MODULES:

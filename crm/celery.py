@@ -20,4 +20,12 @@ app.conf.beat_schedule = {
         "task": "accounts.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "notify-stale-deals": {
+        "task": "sales.deals_notify_stale_task",
+        "schedule": crontab(minute=7),
+    },
+    "remind-tasks": {
+        "task": "collaboration.tasks_remind_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

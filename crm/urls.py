@@ -17,6 +17,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("crm.accounts.urls")),
     path("customers/", include("customers.urls")),
+    path("sales/", include("sales.urls")),
+    path("collaboration/", include("collaboration.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

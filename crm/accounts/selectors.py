@@ -7,7 +7,8 @@ The rule (one place, used by every page, endpoint, export, chart and chat room):
   with one of those teams.
 
 A model that has no owner of its own (an order, say) names the path to the record that does in
-`visibility_path` (`"customer"`), and is visible exactly when that record is.
+`visibility_path` (`"customer"`), and is visible exactly when that record is. A model whose
+owner field has another name (a task's assignee) names it in `visibility_owner_field`.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -50,19 +51,16 @@ def visibility_condition(*, user: User, model: type[Model]) -> Q:
     path = getattr(model, "visibility_path", "")
     prefix = f"{path}__" if path else ""
     owner_model = _owner_model(model, path)
+    owner = f"{prefix}{getattr(owner_model, 'visibility_owner_field', 'owner')}"
     team_ids = user_team_ids(user)
 
     shares = RecordShare.objects.filter(
         content_type=ContentType.objects.get_for_model(owner_model)
     ).filter(Q(user=user) | Q(team_id__in=team_ids))
-    condition = Q(**{f"{prefix}owner_id": user.pk}) | Q(
-        **{f"{prefix}pk__in": shares.values("object_id")}
-    )
+    condition = Q(**{f"{owner}_id": user.pk}) | Q(**{f"{prefix}pk__in": shares.values("object_id")})
     if team_ids:
         teammates = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
-        condition |= Q(**{f"{prefix}team_id__in": team_ids}) | Q(
-            **{f"{prefix}owner_id__in": teammates}
-        )
+        condition |= Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{owner}_id__in": teammates})
     return condition
 
 

@@ -6,7 +6,6 @@ so the API validates exactly as the browser forms do.
 """
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +18,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from crm.accounts.selectors import user_list_active
+from crm.api.calls import call_service
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import StrictModelSerializer
 from customers.models import Customer, Interaction, Need, Order, OrderLine, Product, Relationship
@@ -27,17 +27,6 @@ from customers.selectors import records as selectors
 from customers.selectors.timeline import TIMELINE_MAX_PAGE_SIZE, TIMELINE_PAGE_SIZE, Cursor
 from customers.selectors.timeline import customer_timeline as timeline_page
 from customers.services import records as services
-
-
-def call_service(function, /, **kwargs):
-    """Run a service, turning its Django ValidationError into the API's validation error."""
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as exc:
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        raise serializers.ValidationError(detail) from exc
 
 
 class NewestFirstPagination(pagination.CursorPagination):

@@ -1,0 +1,16 @@
+"""The one place the sales app takes row locks: deals, in primary key order."""
+
+from collections.abc import Iterable
+
+from sales.models import Deal
+
+
+def deals_lock(*, deal_ids: Iterable[int]) -> dict[int, Deal]:
+    """Lock these deals' rows until the transaction ends; returns them by id."""
+    locked = (
+        Deal.objects.select_for_update(of=("self",))
+        .select_related("stage", "pipeline")
+        .filter(pk__in=sorted(set(deal_ids)))
+        .order_by("pk")
+    )
+    return {deal.pk: deal for deal in locked}
