@@ -5,8 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from crm.accounts import api_urls as accounts_api
 from collaboration import api_urls as collaboration_api
+from crm.accounts import api_urls as accounts_api
 from customers import api_urls as customers_api
 from sales import api_urls as sales_api
 
