@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from crm.navigation import NavItem, register_nav_item
+from crm.navigation import NavGroup, NavItem, register_nav_group, register_nav_item
 
 NAV_ITEMS = [
     NavItem(
@@ -9,6 +9,7 @@ NAV_ITEMS = [
         label=_("Customers"),
         url_name="customers:customer_list",
         order=10,
+        group="customers",
         permission="customers.view_customer",
     ),
     NavItem(
@@ -16,6 +17,7 @@ NAV_ITEMS = [
         label=_("Companies"),
         url_name="customers:company_list",
         order=20,
+        group="customers",
         permission="customers.view_company",
     ),
     NavItem(
@@ -23,6 +25,7 @@ NAV_ITEMS = [
         label=_("Segments"),
         url_name="customers:segment_list",
         order=25,
+        group="customers",
         permission="customers.view_segment",
     ),
     NavItem(
@@ -30,6 +33,7 @@ NAV_ITEMS = [
         label=_("Interactions"),
         url_name="customers:interaction_list",
         order=30,
+        group="customers",
         permission="customers.view_interaction",
     ),
     NavItem(
@@ -37,6 +41,7 @@ NAV_ITEMS = [
         label=_("Products"),
         url_name="customers:product_list",
         order=40,
+        group="customers",
         permission="customers.view_product",
     ),
     NavItem(
@@ -44,6 +49,7 @@ NAV_ITEMS = [
         label=_("Imports"),
         url_name="customers:import_list",
         order=50,
+        group="customers",
         permission="customers.import_customer",
     ),
     NavItem(
@@ -51,6 +57,7 @@ NAV_ITEMS = [
         label=_("Duplicates"),
         url_name="customers:duplicate_list",
         order=60,
+        group="customers",
         permission="customers.merge_customer",
     ),
 ]
@@ -68,6 +75,7 @@ class CustomersConfig(AppConfig):
         from customers.selectors import records
         from customers.views import lists
 
+        register_nav_group(NavGroup(key="customers", label=_("Customers"), order=10))
         for item in NAV_ITEMS:
             register_nav_item(item)
         register_home_panel(10, lists.my_customers_panel)

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from crm.navigation import NavItem, register_nav_item
+from crm.navigation import NavGroup, NavItem, register_nav_group, register_nav_item
 
 NAV_ITEMS = [
     NavItem(
@@ -13,6 +13,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="deals",
+        group="sales",
         label=_("Deals"),
         url_name="sales:board",
         order=100,
@@ -20,6 +21,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="forecast",
+        group="sales",
         label=_("Forecast"),
         url_name="sales:forecast",
         order=110,
@@ -27,6 +29,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="sales_reports",
+        group="sales",
         label=_("Reports"),
         url_name="sales:reports",
         order=115,
@@ -34,6 +37,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="targets",
+        group="sales",
         label=_("Targets"),
         url_name="sales:target_list",
         order=118,
@@ -41,6 +45,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="campaigns",
+        group="marketing",
         label=_("Campaigns"),
         url_name="sales:campaign_list",
         order=120,
@@ -48,6 +53,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="web_forms",
+        group="marketing",
         label=_("Web forms"),
         url_name="sales:webform_list",
         order=130,
@@ -55,6 +61,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="assignment_rules",
+        group="sales",
         label=_("Assignment rules"),
         url_name="sales:rule_list",
         order=135,
@@ -62,6 +69,7 @@ NAV_ITEMS = [
     ),
     NavItem(
         key="pipelines",
+        group="sales",
         label=_("Pipelines"),
         url_name="sales:pipeline_list",
         order=140,
@@ -75,6 +83,8 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales and marketing")
 
     def ready(self) -> None:
+        register_nav_group(NavGroup(key="sales", label=_("Sales"), order=100))
+        register_nav_group(NavGroup(key="marketing", label=_("Marketing"), order=120))
         for item in NAV_ITEMS:
             register_nav_item(item)
         # Each area registers its timeline sources, profile panels, home panels, merge

@@ -29,12 +29,39 @@ READ = ("view",)
 
 ALL_PERMISSIONS = "__all__"
 
+# Reps work their deals and read how the pipeline, targets and campaigns are set up; shaping
+# those (pipelines, targets, rules, forms) is for managers, and campaigns for marketing.
+SALES_SETUP_READ = {
+    "sales.pipeline": READ,
+    "sales.stage": READ,
+    "sales.salestarget": READ,
+    "sales.assignmentrule": READ,
+    "sales.assignment": READ,
+}
+SALES_REP_GRANTS = {
+    "sales.deal": WORK,
+    "sales.dealline": ALL,
+    "sales.dealstagechange": READ,
+    "sales.campaign": READ,
+    "sales.campaignmember": READ,
+    **SALES_SETUP_READ,
+}
+MARKETING_GRANTS = {
+    "sales.deal": READ,
+    "sales.dealstagechange": READ,
+    "sales.campaign": WORK,
+    "sales.campaignmember": ALL,
+    "sales.webform": WORK,
+    "sales.webformsubmission": READ,
+    **SALES_SETUP_READ,
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     SALES_REP: {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": WORK,
-        "sales": WORK,
+        **SALES_REP_GRANTS,
         "collaboration": WORK,
         "analytics": READ,
     },
@@ -50,7 +77,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": (*WORK, "import", "export"),
-        "sales": WORK,
+        **MARKETING_GRANTS,
         "collaboration": WORK,
         "analytics": READ,
     },
