@@ -1,13 +1,15 @@
 from django.db import migrations
+from django.utils.translation import gettext_noop
 
-# Names are stored in English; the board translates the default stage names on display.
+# Names are stored in English and marked so the catalogues carry them; pages show stage names
+# through gettext, so the default pipeline reads in the user's language.
 DEFAULT_STAGES = [
-    ("Qualification", "open", 10, 14),
-    ("Needs analysis", "open", 25, 14),
-    ("Proposal", "open", 50, 10),
-    ("Negotiation", "open", 75, 10),
-    ("Won", "won", 100, None),
-    ("Lost", "lost", 0, None),
+    (gettext_noop("Qualification"), "open", 10, 14),
+    (gettext_noop("Needs analysis"), "open", 25, 14),
+    (gettext_noop("Proposal"), "open", 50, 10),
+    (gettext_noop("Negotiation"), "open", 75, 10),
+    (gettext_noop("Won"), "won", 100, None),
+    (gettext_noop("Lost"), "lost", 0, None),
 ]
 
 
@@ -16,7 +18,7 @@ def create_default_pipeline(apps, schema_editor):
     Stage = apps.get_model("sales", "Stage")
     if Pipeline.objects.filter(is_default=True).exists():
         return
-    pipeline = Pipeline.objects.create(name="Sales", is_default=True, position=0)
+    pipeline = Pipeline.objects.create(name=gettext_noop("Sales"), is_default=True, position=0)
     Stage.objects.bulk_create(
         Stage(
             pipeline=pipeline,

@@ -1,0 +1,76 @@
+"""What sales holds about one customer, for the customers app's merge, data export and erasure.
+
+Registered with customers.registry from SalesConfig.ready(); customers never imports this.
+"""
+
+from datetime import date
+
+from django.contrib.contenttypes.models import ContentType
+
+from collaboration.models import Task
+from customers.models import Customer
+from sales.models import CampaignMember, Deal, WebFormSubmission
+
+
+def customer_sales_records_merge(merged: Customer, kept: Customer) -> int:
+    """Move the merged customer's deals, campaign memberships, form submissions and tasks to
+    the kept one; a campaign both were in keeps the kept customer's membership."""
+    moved = Deal.objects.filter(customer=merged).update(customer=kept)
+    kept_campaigns = CampaignMember.objects.filter(customer=kept).values("campaign_id")
+    CampaignMember.objects.filter(customer=merged, campaign_id__in=kept_campaigns).delete()
+    moved += CampaignMember.objects.filter(customer=merged).update(customer=kept)
+    moved += WebFormSubmission.objects.filter(customer=merged).update(customer=kept)
+    moved += Task.objects.filter(
+        related_type=ContentType.objects.get_for_model(Customer), related_id=merged.pk
+    ).update(related_id=kept.pk)
+    return moved
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def customer_sales_records_export(customer: Customer) -> dict:
+    """JSON-ready: dates as ISO text, money as decimal text."""
+    deals = Deal.objects.filter(customer=customer).select_related("stage", "pipeline")
+    return {
+        "deals": [
+            {
+                "name": deal.name,
+                "pipeline": deal.pipeline.name,
+                "stage": deal.stage.name,
+                "amount": str(deal.amount),
+                "currency": deal.currency,
+                "expected_close_date": _iso(deal.expected_close_date),
+                "created_at": _iso(deal.created_at),
+                "closed_at": _iso(deal.closed_at),
+            }
+            for deal in deals
+        ],
+        "campaigns": [
+            {
+                "campaign": member.campaign.name,
+                "response": member.response,
+                "added_at": _iso(member.created_at),
+                "responded_at": _iso(member.responded_at),
+            }
+            for member in CampaignMember.objects.filter(customer=customer).select_related(
+                "campaign"
+            )
+        ],
+        "web_form_submissions": [
+            {
+                "form": submission.form.name,
+                "data": submission.data,
+                "at": _iso(submission.submitted_at),
+            }
+            for submission in WebFormSubmission.objects.filter(customer=customer).select_related(
+                "form"
+            )
+        ],
+    }
+
+
+def customer_sales_records_erase(customer: Customer) -> None:
+    """Form submissions hold what the person typed; the deals stay for the sales figures."""
+    WebFormSubmission.objects.filter(customer=customer).update(data={}, ip_address=None)
