@@ -4,7 +4,8 @@ Sales, service, collaboration and analytics register here from their AppConfig.r
 - timeline sources: entries on the customer 360 timeline (deals, tickets, tasks, chat...);
 - profile panels: boxes on the 360 page (scores, open deals...);
 - merge handlers: move their rows from a merged customer to the one kept;
-- privacy exporters and erasers: their part of a data export or an erasure.
+- privacy exporters and erasers: their part of a data export or an erasure;
+- record URLs: where a deal or ticket an interaction belongs to is shown.
 """
 
 from collections.abc import Callable
@@ -49,6 +50,7 @@ _profile_panels: list[tuple[int, Callable[[Any, Any], ProfilePanel | None]]] = [
 _merge_handlers: dict[str, Callable[[Any, Any], int]] = {}
 _privacy_exporters: dict[str, Callable[[Any], Any]] = {}
 _erasers: dict[str, Callable[[Any], None]] = {}
+_record_urls: dict[str, Callable[[int], str]] = {}
 
 
 def register_timeline_source(*, key: str, label: str, fetch: TimelineFetch) -> None:
@@ -93,3 +95,14 @@ def register_eraser(*, key: str, eraser: Callable[[Any], None]) -> None:
 
 def erasers() -> dict[str, Callable[[Any], None]]:
     return dict(_erasers)
+
+
+def register_record_url(*, model_label: str, url: Callable[[int], str]) -> None:
+    """url(pk) is the page of a record of `model_label` ("sales.deal")."""
+    _record_urls[model_label] = url
+
+
+def record_url(*, model_label: str, pk: int) -> str:
+    """The page of that record, or "" when no app shows that kind of record."""
+    url = _record_urls.get(model_label)
+    return url(pk) if url else ""

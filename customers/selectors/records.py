@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to, user_is_admin
 from customers.models import Company, Customer, Interaction, Need, Order, Product, Relationship
-from customers.registry import TimelineEntry
+from customers.registry import TimelineEntry, record_url
 from customers.selectors.customers import company_list_visible
 from customers.selectors.timeline import Cursor
 
@@ -225,9 +225,17 @@ def interaction_timeline_entries(
     )
     if before is not None:
         interactions = interactions.filter(occurred_at__lt=before)
-    interactions = interactions.select_related("handled_by").order_by("-occurred_at", "-id")
+    interactions = interactions.select_related("handled_by", "related_type").order_by(
+        "-occurred_at", "-id"
+    )
     entries = []
     for interaction in interactions[:limit]:
+        url = ""
+        if interaction.related_type is not None and interaction.related_id is not None:
+            related = interaction.related_type
+            url = record_url(
+                model_label=f"{related.app_label}.{related.model}", pk=interaction.related_id
+            )
         badges = [interaction.get_channel_display(), interaction.get_direction_display()]
         if interaction.outcome:
             badges.append(interaction.get_outcome_display())
@@ -239,6 +247,7 @@ def interaction_timeline_entries(
                 kind="interaction",
                 title=interaction.subject or interaction.get_channel_display(),
                 body=interaction.summary,
+                url=url,
                 actor=str(interaction.handled_by) if interaction.handled_by else "",
                 badges=tuple(badges),
                 sort_key=_sort_key(interaction.pk),
