@@ -1,15 +1,195 @@
-"""Placeholder until the board pages land; replaced wholesale by their module."""
+"""The deal board: a pipeline's stages as columns, with their counts and amounts, cards a page
+at a time per column, the board's filters and a quick add at the top of the first column.
 
-from django.http import HttpResponse
-from django.urls import path
+Cards are moved by dragging (static/js/board.js posts to sales:deal_move) or, from the keyboard
+and without JavaScript, by the "Move to" menu each card carries.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.views.records import form_errors_from_service, is_htmx
+from sales.forms import BOARD_FILTER_FIELDS, QuickDealForm, deal_filter_for_page
+from sales.models import Deal, Pipeline, Stage
+from sales.selectors.deals import (
+    BOARD_COLUMN_PAGE_SIZE,
+    board_column_cards,
+    board_columns,
+    board_stage_totals,
+    deal_list_visible,
+    pipeline_list_active,
+    pipeline_stages,
+)
+from sales.services.deals import deal_create, pipeline_default
 
 
-def _placeholder(request, *args, **kwargs):
-    return HttpResponse("board")
+@dataclass
+class ColumnHeader:
+    stage: Stage
+    count: int
+    total: Decimal
+    weighted: Decimal
+
+
+def board_filter_query(params: QueryDict) -> str:
+    """The board's filters from `params`, as a query string to carry over to links and posts."""
+    query = QueryDict(mutable=True)
+    for name in BOARD_FILTER_FIELDS:
+        values = [value for value in params.getlist(name) if value]
+        if values:
+            query.setlist(name, values)
+    return query.urlencode()
+
+
+def board_url(*, pipeline: Pipeline, params: QueryDict) -> str:
+    query = board_filter_query(params)
+    url = reverse("sales:board_pipeline", args=[pipeline.pk])
+    return f"{url}?{query}" if query else url
+
+
+def board_deals(request: HttpRequest) -> tuple:
+    """The board's filter (for its form) and the deals it lets through, visible to the user."""
+    deal_filter = deal_filter_for_page(
+        params=request.GET,
+        queryset=deal_list_visible(user=request.user),
+        fields=BOARD_FILTER_FIELDS,
+    )
+    return deal_filter, deal_filter.qs
+
+
+def cards_mark_days_in_stage(cards: list[Deal]) -> list[Deal]:
+    now = timezone.now()
+    for card in cards:
+        card.days_in_stage = (now - card.stage_entered_at).days
+    return cards
+
+
+def column_headers(*, deals: QuerySet[Deal], stages: list[Stage]) -> list[ColumnHeader]:
+    """Each stage's count, amount and weighted amount over `deals`, in one grouped query."""
+    totals = board_stage_totals(deals=deals)
+    headers = []
+    for stage in stages:
+        count, total = totals.get(stage.pk, (0, Decimal("0")))
+        weighted = (total * stage.probability / 100).quantize(Decimal("0.01"))
+        headers.append(ColumnHeader(stage=stage, count=count, total=total, weighted=weighted))
+    return headers
+
+
+def _pipeline_or_404(pipeline_id: int) -> Pipeline:
+    pipeline = pipeline_list_active().filter(pk=pipeline_id).first()
+    if pipeline is None:
+        raise Http404(_("No such pipeline."))
+    return pipeline
+
+
+def _board_page(
+    request: HttpRequest,
+    pipeline: Pipeline | None,
+    *,
+    quick_form: QuickDealForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    deal_filter, deals = board_deals(request)
+    columns = board_columns(deals=deals, pipeline=pipeline) if pipeline else []
+    for column in columns:
+        cards_mark_days_in_stage(column.cards)
+    if quick_form is None and request.user.has_perm("sales.add_deal"):
+        quick_form = QuickDealForm(user=request.user)
+    return render(
+        request,
+        "sales/board.html",
+        {
+            "pipeline": pipeline,
+            "pipelines": list(pipeline_list_active()),
+            "columns": columns,
+            "stages": [column.stage for column in columns],
+            "filter_form": deal_filter.form,
+            "filter_query": board_filter_query(request.GET),
+            "board_url": board_url(pipeline=pipeline, params=request.GET) if pipeline else "",
+            "page_size": BOARD_COLUMN_PAGE_SIZE,
+            "quick_form": quick_form,
+            "lost_reasons": Deal.LostReason.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+@permission_required("sales.view_deal", raise_exception=True)
+def board(request: HttpRequest) -> HttpResponse:
+    try:
+        pipeline = pipeline_default()
+    except ValidationError:
+        pipeline = None
+    return _board_page(request, pipeline)
+
+
+@login_required
+@permission_required("sales.view_deal", raise_exception=True)
+def board_pipeline(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    pipeline = _pipeline_or_404(pipeline_id)
+    if request.method != "POST":
+        return _board_page(request, pipeline)
+    if not request.user.has_perm("sales.add_deal"):
+        raise PermissionDenied
+    form = QuickDealForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            deal = deal_create(actor=request.user, pipeline=pipeline, **form.service_values())
+        except ValidationError as exc:
+            form_errors_from_service(form, exc)
+        else:
+            messages.success(request, _("Deal “%(name)s” added.") % {"name": deal.name})
+            return redirect(board_url(pipeline=pipeline, params=request.GET))
+    return _board_page(request, pipeline, quick_form=form, status=400)
+
+
+@login_required
+@permission_required("sales.view_deal", raise_exception=True)
+def board_column(request: HttpRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+    """The next cards of one column (the "Load more" button), with the board's filters."""
+    pipeline = _pipeline_or_404(pipeline_id)
+    stages = pipeline_stages(pipeline=pipeline)
+    stage = next((stage for stage in stages if stage.pk == stage_id), None)
+    if stage is None:
+        raise Http404(_("No such stage in this pipeline."))
+    try:
+        offset = int(request.GET.get("offset", 0))
+    except ValueError:
+        offset = -1
+    if offset < 0:
+        return HttpResponseBadRequest(_("The offset must be a whole number, 0 or more."))
+    _deal_filter, deals = board_deals(request)
+    cards, has_more = board_column_cards(
+        deals=deals.filter(pipeline=pipeline), stage=stage, offset=offset
+    )
+    context = {
+        "pipeline": pipeline,
+        "stage": stage,
+        "stages": stages,
+        "cards": cards_mark_days_in_stage(cards),
+        "has_more": has_more,
+        "next_offset": offset + len(cards),
+        "filter_query": board_filter_query(request.GET),
+        "board_url": board_url(pipeline=pipeline, params=request.GET),
+    }
+    if is_htmx(request):
+        return render(request, "sales/_board_column_cards.html", context)
+    return render(request, "sales/board_column.html", context)
 
 
 urlpatterns = [
-    path("board/", _placeholder, name="board"),
-    path("board/<int:pipeline_id>/", _placeholder, name="board_pipeline"),
-    path("board/<int:pipeline_id>/stages/<int:stage_id>/cards/", _placeholder, name="board_column"),
+    path("board/", board, name="board"),
+    path("board/<int:pipeline_id>/", board_pipeline, name="board_pipeline"),
+    path("board/<int:pipeline_id>/stages/<int:stage_id>/cards/", board_column, name="board_column"),
 ]
