@@ -472,6 +472,8 @@ class DealLine(models.Model):
 
     @property
     def line_total(self) -> Decimal:
+        if self.unit_price is None or self.quantity is None:
+            return Decimal("0.00")
         gross = self.unit_price * self.quantity
         return (gross * (Decimal("100") - self.discount_percent) / Decimal("100")).quantize(
             Decimal("0.01")

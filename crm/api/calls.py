@@ -1,5 +1,6 @@
 """Calling a service from an API view: its errors become the API's error shape."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
@@ -18,9 +19,13 @@ def call_service(function, /, **kwargs):
     try:
         return function(**kwargs)
     except DjangoValidationError as exc:
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        if hasattr(exc, "error_dict"):
+            detail = {
+                ("non_field_errors" if name == NON_FIELD_ERRORS else name): messages
+                for name, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
         raise serializers.ValidationError(detail) from exc
     except StaleRecordError as exc:
         raise Conflict(str(exc)) from exc

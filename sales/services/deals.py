@@ -268,7 +268,7 @@ def deal_update(
         if "pipeline" in changed and "stage" not in changed:
             locked.stage = _first_open_stage(locked.pipeline)
             changed.add("stage")
-        if "stage" in changed and "pipeline" not in changed:
+        if "stage" in changed and "pipeline" not in values:
             locked.pipeline_id = locked.stage.pipeline_id
         _check_stage(locked)
         now = timezone.now()

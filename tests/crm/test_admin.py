@@ -1,12 +1,18 @@
 """Every model of ours is in the admin, and every admin page a superuser opens loads."""
 
+from decimal import Decimal
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
 from crm.accounts.services import record_share
+from customers.models import Customer
+from sales.models import Deal, Stage
+from sales.services.deals import deal_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
+from tests.collaboration.factories import NotificationFactory, TaskFactory
 from tests.customers.factories import (
     CompanyFactory,
     CustomerFactory,
@@ -17,8 +23,20 @@ from tests.customers.factories import (
     OrderFactory,
     OrderLineFactory,
     PrivacyRequestFactory,
+    ProductFactory,
     RelationshipFactory,
     SegmentFactory,
+)
+from tests.sales.factories import (
+    AssignmentFactory,
+    AssignmentRuleFactory,
+    CampaignMemberFactory,
+    DealFactory,
+    DealLineFactory,
+    DealStageChangeFactory,
+    SalesTargetFactory,
+    WebFormSubmissionFactory,
+    pipeline_with_stages,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +72,17 @@ def some_of_everything(superuser):
     ImportJobFactory(owner=superuser)
     CustomerMergeFactory(kept=customers[0], merged_by=superuser)
     PrivacyRequestFactory(customer=customers[1], requested_by=superuser)
+    pipeline_with_stages(name="Renewals")
+    deal = DealFactory(customer=customers[0], owner=membership.user, team=team)
+    DealLineFactory(deal=deal)
+    DealStageChangeFactory(deal=deal)
+    rule = AssignmentRuleFactory(owner=membership.user)
+    AssignmentFactory(object_id=deal.pk, rule=rule, assigned_to=membership.user)
+    CampaignMemberFactory(customer=customers[0])
+    SalesTargetFactory(team=team)
+    WebFormSubmissionFactory(customer=customers[2], created_lead=True)
+    TaskFactory(assignee=membership.user, team=team, created_by=superuser)
+    NotificationFactory(recipient=membership.user)
     return customers
 
 
@@ -120,3 +149,149 @@ def test_an_admin_role_user_can_use_the_admin(admin_user, some_of_everything, cl
     # then
     assert response.status_code == 200
     assert response.context["cl"].result_count == 3
+
+
+# Deals: admin saves go through the deal services -------------------------------------------------
+
+
+def form_data(response) -> dict:
+    """The POST body of an admin change or add page as it was rendered, inlines included."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{name}"] = value
+        forms.extend(formset.forms)
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            data[form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def default_stage(name: str) -> Stage:
+    return Stage.objects.get(pipeline__is_default=True, name=name)
+
+
+@pytest.fixture
+def admin_deal(superuser):
+    customer = CustomerFactory(status=Customer.Status.LEAD)
+    return deal_create(actor=None, customer=customer, owner=superuser, name="Admin deal")
+
+
+def test_admin_stage_change_is_recorded_by_the_deal_service(superuser, client_for, admin_deal):
+    # given the deal's change page
+    client = client_for(superuser)
+    url = admin_url(Deal, "change", admin_deal.pk)
+    data = form_data(client.get(url))
+
+    # when the admin moves it to Won
+    data["stage"] = default_stage("Won").pk
+    response = client.post(url, data)
+
+    # then the move is recorded as any other: history, closed_at, version, the lead won over
+    assert response.status_code == 302, response.context and response.context["errors"]
+    admin_deal.refresh_from_db()
+    assert (admin_deal.stage.name, admin_deal.version) == ("Won", 2)
+    assert admin_deal.closed_at is not None
+    assert [change.to_stage.name for change in admin_deal.stage_changes.all()] == [
+        "Qualification",
+        "Won",
+    ]
+    assert admin_deal.stage_changes.last().changed_by == superuser
+    assert admin_deal.customer.status == Customer.Status.CUSTOMER
+
+
+def test_admin_change_refused_by_the_service_writes_nothing(superuser, client_for, admin_deal):
+    # given
+    client = client_for(superuser)
+    url = admin_url(Deal, "change", admin_deal.pk)
+    data = form_data(client.get(url))
+
+    # when the admin marks it lost without a reason, and renames it in the same save
+    data.update(stage=default_stage("Lost").pk, name="Renamed")
+    response = client.post(url, data, follow=True)
+
+    # then the page says why and the deal is as it was
+    assert response.status_code == 200
+    assert any("lost_reason" in str(message) for message in response.context["messages"])
+    admin_deal.refresh_from_db()
+    assert (admin_deal.name, admin_deal.stage.name, admin_deal.version) == (
+        "Admin deal",
+        "Qualification",
+        1,
+    )
+    assert admin_deal.stage_changes.count() == 1
+
+
+def test_admin_line_items_set_the_amount_in_one_change(superuser, client_for, admin_deal):
+    # given
+    client = client_for(superuser)
+    url = admin_url(Deal, "change", admin_deal.pk)
+    data = form_data(client.get(url))
+    product = ProductFactory()
+
+    # when the admin adds a line and a next step
+    data.update(
+        {
+            "next_step": "Send the quote",
+            "lines-TOTAL_FORMS": 1,
+            "lines-0-product": product.pk,
+            "lines-0-quantity": 3,
+            "lines-0-unit_price": "20.00",
+            "lines-0-discount_percent": "0",
+        }
+    )
+    response = client.post(url, data)
+
+    # then
+    assert response.status_code == 302
+    admin_deal.refresh_from_db()
+    assert (admin_deal.amount, admin_deal.next_step, admin_deal.version) == (
+        Decimal("60.00"),
+        "Send the quote",
+        2,
+    )
+    assert admin_deal.lines.get().quantity == 3
+
+
+def test_admin_add_creates_the_deal_through_the_service(superuser, client_for):
+    # given the add page
+    client = client_for(superuser)
+    url = admin_url(Deal, "add")
+    data = form_data(client.get(url))
+    customer = CustomerFactory(company=CompanyFactory())
+
+    # when
+    data.update(
+        name="From the admin",
+        customer=customer.pk,
+        pipeline=default_stage("Proposal").pipeline_id,
+        stage=default_stage("Proposal").pk,
+        amount="100.00",
+        currency="CNY",
+    )
+    response = client.post(url, data)
+
+    # then the service's defaults and first history row are there
+    assert response.status_code == 302
+    deal = Deal.objects.get(name="From the admin")
+    assert (deal.owner, deal.company, deal.version) == (superuser, customer.company, 1)
+    assert deal.stage_changes.get().to_stage.name == "Proposal"
+
+
+def test_deal_changelist_queries_are_bounded(superuser, client_for, django_assert_max_num_queries):
+    # given thirty deals with a customer, an owner and a team
+    membership = TeamMembershipFactory()
+    for _ in range(30):
+        DealFactory(owner=membership.user, team=membership.team)
+    client = client_for(superuser)
+
+    # when
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:sales_deal_changelist"))
+
+    # then
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 30
