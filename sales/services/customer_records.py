@@ -9,16 +9,13 @@ from django.contrib.contenttypes.models import ContentType
 
 from collaboration.models import Task
 from customers.models import Customer
-from sales.models import CampaignMember, Deal, WebFormSubmission
+from sales.models import Deal, WebFormSubmission
 
 
 def customer_sales_records_merge(merged: Customer, kept: Customer) -> int:
-    """Move the merged customer's deals, campaign memberships, form submissions and tasks to
-    the kept one; a campaign both were in keeps the kept customer's membership."""
+    """Move the merged customer's deals, form submissions and tasks to the kept one (campaign
+    memberships have their own handler in sales.services.campaigns)."""
     moved = Deal.objects.filter(customer=merged).update(customer=kept)
-    kept_campaigns = CampaignMember.objects.filter(customer=kept).values("campaign_id")
-    CampaignMember.objects.filter(customer=merged, campaign_id__in=kept_campaigns).delete()
-    moved += CampaignMember.objects.filter(customer=merged).update(customer=kept)
     moved += WebFormSubmission.objects.filter(customer=merged).update(customer=kept)
     moved += Task.objects.filter(
         related_type=ContentType.objects.get_for_model(Customer), related_id=merged.pk
@@ -46,17 +43,6 @@ def customer_sales_records_export(customer: Customer) -> dict:
                 "closed_at": _iso(deal.closed_at),
             }
             for deal in deals
-        ],
-        "campaigns": [
-            {
-                "campaign": member.campaign.name,
-                "response": member.response,
-                "added_at": _iso(member.created_at),
-                "responded_at": _iso(member.responded_at),
-            }
-            for member in CampaignMember.objects.filter(customer=customer).select_related(
-                "campaign"
-            )
         ],
         "web_form_submissions": [
             {
