@@ -37,6 +37,7 @@ from django.utils import timezone
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.cleaning import fold_whitespace, phone_search_digits
+from customers.importing.rows import KEY_FIELDS
 from customers.models import Company, Customer, Segment
 
 DEFAULT_ORDERING = "name"
@@ -403,3 +404,21 @@ def segment_customers_visible(
     """
     filters = CustomerFilter.from_json(segment.filters)
     return customer_list_visible(user=user, filters=filters, ordering=ordering)
+
+
+def customer_find_same(
+    *, external_id: str = "", email: str = "", phone: str = ""
+) -> Customer | None:
+    """The customer the import would take these (already normalised) values for: the oldest
+    with the same external id, else email, else phone, whoever owns them.
+
+    The lowest id is picked in Python from the few matches, so the lookup is the equality index
+    alone and never a walk down the primary key."""
+    given = {"external_id": external_id, "email": email, "phone": phone}
+    for name in KEY_FIELDS:
+        if given[name]:
+            ids = Customer.objects.filter(**{name: given[name]}).values_list("pk", flat=True)
+            found = min(ids, default=None)
+            if found is not None:
+                return Customer.objects.get(pk=found)
+    return None
