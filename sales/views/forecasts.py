@@ -1,13 +1,66 @@
-"""Placeholder until the forecasts pages land; replaced wholesale by their module."""
+"""The forecast page: one period's Won, Commit, Best case, Weighted and Pipeline by rep and by
+team, over the deals the user may see, with each row's target and Projected (Won + Commit)
+against it. The definitions live in sales.selectors.forecasts and show on the page.
+"""
 
-from django.http import HttpResponse
-from django.urls import path
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from crm.home import HomePanel
+from sales.forms_targets import PeriodForm
+from sales.models import SalesTarget
+from sales.selectors.forecasts import (
+    GROUP_REP,
+    GROUP_TEAM,
+    forecast_for,
+    percent_of,
+    period_current,
+    target_list_visible,
+)
 
 
-def _placeholder(request, *args, **kwargs):
-    return HttpResponse("forecasts")
+@login_required
+@permission_required("sales.view_deal", raise_exception=True)
+def forecast(request: HttpRequest) -> HttpResponse:
+    form = PeriodForm(request.GET or None)
+    period = form.chosen_period()
+    return render(
+        request,
+        "sales/forecast.html",
+        {
+            "form": form,
+            "period": period,
+            "this_month": period_current(),
+            "this_quarter": period_current(kind=SalesTarget.Period.QUARTER),
+            "by_rep": forecast_for(user=request.user, period=period, group=GROUP_REP),
+            "by_team": forecast_for(user=request.user, period=period, group=GROUP_TEAM),
+        },
+    )
+
+
+def my_target_panel(request: HttpRequest) -> HomePanel | None:
+    """The home page's figure: how far the user is on their own target this month."""
+    if not request.user.has_perm("sales.view_salestarget"):
+        return None
+    period = period_current()
+    target = (
+        target_list_visible(user=request.user, period=period).filter(owner=request.user).first()
+    )
+    if target is None:
+        return None
+    percent = percent_of(target.attained, target.amount)
+    return HomePanel(
+        title=_("My target"),
+        figure="—" if percent is None else f"{percent}%",
+        caption=_("of %(amount)s %(currency)s won in %(period)s")
+        % {"amount": target.amount, "currency": target.currency, "period": period.label},
+        url=reverse("sales:forecast"),
+    )
 
 
 urlpatterns = [
-    path("forecast/", _placeholder, name="forecast"),
+    path("forecast/", forecast, name="forecast"),
 ]
