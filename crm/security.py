@@ -4,22 +4,37 @@ Scripts only come from our own origin, so no inline <script> can run; behaviour 
 under static/. Inline style attributes stay allowed because the admin and Swagger UI set them.
 """
 
-from django.http import HttpRequest, HttpResponse
+from functools import wraps
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self' ws: wss:",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "object-src 'none'",
-    ]
-)
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+_POLICY = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self' ws: wss:",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+]
+CONTENT_SECURITY_POLICY = "; ".join([*_POLICY, "frame-ancestors 'none'"])
+# For the few public pages other sites may embed in an <iframe> (web-to-lead forms).
+EMBEDDABLE_CONTENT_SECURITY_POLICY = "; ".join([*_POLICY, "frame-ancestors *"])
+
+
+def embeddable(view):
+    """Let any site frame this view; everything else may only be framed by nobody."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.headers["Content-Security-Policy"] = EMBEDDABLE_CONTENT_SECURITY_POLICY
+        return response
+
+    return xframe_options_exempt(wrapped)
 
 
 class ContentSecurityPolicyMiddleware:
