@@ -125,10 +125,11 @@ def deal_list_filtered(*, user: User, params) -> tuple[DealFilter, QuerySet[Deal
     return deal_filter, deal_filter.qs
 
 
-def deals_with_stale_flag(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+def deals_with_stale_flag(queryset: QuerySet[Deal], *, stale: Q | None = None) -> QuerySet[Deal]:
+    """`queryset` with `is_stale` on each deal; pass `stale` to reuse a condition already built."""
     return queryset.annotate(
         is_stale=Case(
-            When(stale_condition(), then=Value(True)),
+            When(stale if stale is not None else stale_condition(), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -136,32 +137,48 @@ def deals_with_stale_flag(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
 
 
 @dataclass
-class BoardColumn:
+class ColumnTotals:
     stage: Stage
     count: int
     total: Decimal
     weighted: Decimal
+
+
+@dataclass
+class BoardColumn(ColumnTotals):
     cards: list[Deal]
     has_more: bool
 
 
-def board_stage_totals(*, deals: QuerySet[Deal]) -> dict[int, tuple[int, Decimal]]:
-    """Count and amount per stage, in one grouped query."""
+def board_column_totals(*, deals: QuerySet[Deal], stages: list[Stage]) -> list[ColumnTotals]:
+    """Each stage's deal count, amount and weighted amount over `deals`, in one grouped query."""
     money = DecimalField(max_digits=18, decimal_places=2)
     rows = (
-        deals.order_by()
+        deals.filter(stage__in=stages)
+        .order_by()
         .values("stage_id")
         .annotate(count=Count("pk"), total=Coalesce(Sum("amount"), Value(0), output_field=money))
     )
-    return {row["stage_id"]: (row["count"], row["total"]) for row in rows}
+    totals = {row["stage_id"]: (row["count"], row["total"]) for row in rows}
+    columns = []
+    for stage in stages:
+        count, total = totals.get(stage.pk, (0, Decimal("0")))
+        weighted = (total * stage.probability / 100).quantize(Decimal("0.01"))
+        columns.append(ColumnTotals(stage=stage, count=count, total=total, weighted=weighted))
+    return columns
 
 
 def board_column_cards(
-    *, deals: QuerySet[Deal], stage: Stage, offset: int = 0, limit: int = BOARD_COLUMN_PAGE_SIZE
+    *,
+    deals: QuerySet[Deal],
+    stage: Stage,
+    offset: int = 0,
+    limit: int = BOARD_COLUMN_PAGE_SIZE,
+    stale: Q | None = None,
 ) -> tuple[list[Deal], bool]:
     """One page of a column's cards, soonest expected close first; and whether more follow."""
     page = list(
-        deals_with_stale_flag(deals.filter(stage=stage)).order_by(
+        deals_with_stale_flag(deals.filter(stage=stage), stale=stale).order_by(
             F("expected_close_date").asc(nulls_last=True), "pk"
         )[offset : offset + limit + 1]
     )
@@ -171,21 +188,11 @@ def board_column_cards(
 def board_columns(*, deals: QuerySet[Deal], pipeline: Pipeline) -> list[BoardColumn]:
     """The board of `pipeline` over `deals` (already visible and filtered)."""
     deals = deals.filter(pipeline=pipeline)
-    totals = board_stage_totals(deals=deals)
+    stale = stale_condition()
     columns = []
-    for stage in pipeline_stages(pipeline=pipeline):
-        count, total = totals.get(stage.pk, (0, Decimal("0")))
-        cards, has_more = board_column_cards(deals=deals, stage=stage)
-        columns.append(
-            BoardColumn(
-                stage=stage,
-                count=count,
-                total=total,
-                weighted=(total * stage.probability / 100).quantize(Decimal("0.01")),
-                cards=cards,
-                has_more=has_more,
-            )
-        )
+    for totals in board_column_totals(deals=deals, stages=pipeline_stages(pipeline=pipeline)):
+        cards, has_more = board_column_cards(deals=deals, stage=totals.stage, stale=stale)
+        columns.append(BoardColumn(**vars(totals), cards=cards, has_more=has_more))
     return columns
 
 

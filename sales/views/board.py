@@ -5,13 +5,9 @@ Cards are moved by dragging (static/js/board.js posts to sales:deal_move) or, fr
 and without JavaScript, by the "Move to" menu each card carries.
 """
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,25 +16,16 @@ from django.utils.translation import gettext as _
 
 from customers.views.records import form_errors_from_service, is_htmx
 from sales.forms import BOARD_FILTER_FIELDS, QuickDealForm, deal_filter_for_page
-from sales.models import Deal, Pipeline, Stage
+from sales.models import Deal, Pipeline
 from sales.selectors.deals import (
     BOARD_COLUMN_PAGE_SIZE,
     board_column_cards,
     board_columns,
-    board_stage_totals,
     deal_list_visible,
     pipeline_list_active,
     pipeline_stages,
 )
 from sales.services.deals import deal_create, pipeline_default
-
-
-@dataclass
-class ColumnHeader:
-    stage: Stage
-    count: int
-    total: Decimal
-    weighted: Decimal
 
 
 def board_filter_query(params: QueryDict) -> str:
@@ -72,17 +59,6 @@ def cards_mark_days_in_stage(cards: list[Deal]) -> list[Deal]:
     for card in cards:
         card.days_in_stage = (now - card.stage_entered_at).days
     return cards
-
-
-def column_headers(*, deals: QuerySet[Deal], stages: list[Stage]) -> list[ColumnHeader]:
-    """Each stage's count, amount and weighted amount over `deals`, in one grouped query."""
-    totals = board_stage_totals(deals=deals)
-    headers = []
-    for stage in stages:
-        count, total = totals.get(stage.pk, (0, Decimal("0")))
-        weighted = (total * stage.probability / 100).quantize(Decimal("0.01"))
-        headers.append(ColumnHeader(stage=stage, count=count, total=total, weighted=weighted))
-    return headers
 
 
 def _pipeline_or_404(pipeline_id: int) -> Pipeline:

@@ -37,6 +37,7 @@ from sales.forms import (
 )
 from sales.models import Deal
 from sales.selectors.deals import (
+    board_column_totals,
     deal_get_visible,
     deal_list_visible,
     deal_stage_history,
@@ -55,7 +56,6 @@ from sales.views.board import (
     board_deals,
     board_url,
     cards_mark_days_in_stage,
-    column_headers,
 )
 
 DEALS_PER_PAGE = 50
@@ -336,7 +336,7 @@ def _move_json(request: HttpRequest, deal: Deal) -> JsonResponse:
     card = deals_with_stale_flag(deal_list_visible(user=request.user).filter(pk=deal.pk)).get()
     cards_mark_days_in_stage([card])
     _deal_filter, deals = board_deals(request)
-    headers = column_headers(deals=deals.filter(pipeline=deal.pipeline), stages=stages)
+    headers = board_column_totals(deals=deals.filter(pipeline=deal.pipeline), stages=stages)
     url = board_url(pipeline=deal.pipeline, params=request.GET)
     return JsonResponse(
         {
