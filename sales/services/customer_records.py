@@ -5,21 +5,15 @@ Registered with customers.registry from SalesConfig.ready(); customers never imp
 
 from datetime import date
 
-from django.contrib.contenttypes.models import ContentType
-
-from collaboration.models import Task
 from customers.models import Customer
 from sales.models import Deal, WebFormSubmission
 
 
 def customer_sales_records_merge(merged: Customer, kept: Customer) -> int:
-    """Move the merged customer's deals, form submissions and tasks to the kept one (campaign
-    memberships have their own handler in sales.services.campaigns)."""
+    """Move the merged customer's deals and form submissions to the kept one (campaign
+    memberships and tasks have their own handlers)."""
     moved = Deal.objects.filter(customer=merged).update(customer=kept)
     moved += WebFormSubmission.objects.filter(customer=merged).update(customer=kept)
-    moved += Task.objects.filter(
-        related_type=ContentType.objects.get_for_model(Customer), related_id=merged.pk
-    ).update(related_id=kept.pk)
     return moved
 
 
