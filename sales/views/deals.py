@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from collaboration.selectors.tasks import tasks_for_record, tasks_with_related
 from crm.concurrency import StaleRecordError
 from customers.models import Customer
 from customers.registry import ProfilePanel
@@ -59,6 +61,7 @@ from sales.views.board import (
 )
 
 DEALS_PER_PAGE = 50
+DEAL_TASKS_SHOWN = 20
 DEAL_ORDERINGS = {
     "-created_at": (gettext_lazy("Newest first"), ("-created_at", "-pk")),
     "created_at": (gettext_lazy("Oldest first"), ("created_at", "pk")),
@@ -138,8 +141,11 @@ def deal_list(request: HttpRequest) -> HttpResponse:
 # Detail ------------------------------------------------------------------------------------------
 
 
-def _detail_context(deal: Deal, *, move_form: MoveForm | None = None) -> dict:
+def _detail_context(request: HttpRequest, deal: Deal, *, move_form: MoveForm | None = None) -> dict:
     lines = list(deal.lines.select_related("product"))
+    tasks = tasks_with_related(
+        list(tasks_for_record(record=deal, user=request.user)[:DEAL_TASKS_SHOWN])
+    )
     history = list(deal_stage_history(deal=deal))
     for change in history:
         change.time_in_previous = duration_label(change.seconds_in_from_stage)
@@ -151,6 +157,8 @@ def _detail_context(deal: Deal, *, move_form: MoveForm | None = None) -> dict:
         "stages": pipeline_stages(pipeline=deal.pipeline),
         "move_form": move_form,
         "lost_reasons": Deal.LostReason.choices,
+        "tasks": tasks,
+        "now": timezone.now(),
     }
 
 
@@ -158,7 +166,7 @@ def _detail_context(deal: Deal, *, move_form: MoveForm | None = None) -> dict:
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _deal_or_404(request, pk)
-    return render(request, "sales/deal_detail.html", _detail_context(deal))
+    return render(request, "sales/deal_detail.html", _detail_context(request, deal))
 
 
 # Create and edit ---------------------------------------------------------------------------------
@@ -318,7 +326,7 @@ def _wants_json(request: HttpRequest) -> bool:
 def _move_error(request: HttpRequest, deal: Deal, form: MoveForm, message: str, status: int):
     if _wants_json(request):
         return JsonResponse({"error": message}, status=status)
-    context = _detail_context(deal, move_form=form)
+    context = _detail_context(request, deal, move_form=form)
     stage = form.cleaned_data.get("stage")
     context.update(
         error=message,

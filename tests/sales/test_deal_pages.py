@@ -5,10 +5,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
+from collaboration.models import Task
 from sales.models import Deal, Pipeline
 from sales.services.deals import deal_create, deal_move_stage, deal_update
+from tests.collaboration.factories import TaskFactory
 from tests.customers.factories import CustomerFactory, ProductFactory
 from tests.sales.factories import DealFactory, pipeline_with_stages, stage_named
 
@@ -326,3 +329,24 @@ def test_a_rep_cannot_delete(rep, rep_client, customer):
     response = rep_client.post(reverse("sales:deal_delete", args=[deal.pk]))
     assert response.status_code == 403
     assert Deal.objects.filter(pk=deal.pk).exists()
+
+
+def test_the_deal_page_lists_its_tasks_and_offers_a_new_one(rep, rep_client):
+    deal = DealFactory(customer=CustomerFactory(owner=rep), owner=rep)
+    deal_type = ContentType.objects.get_for_model(deal)
+    TaskFactory(
+        title="Send the revised quote", assignee=rep, related_type=deal_type, related_id=deal.pk
+    )
+    TaskFactory(
+        title="Someone else's call",
+        assignee=None,
+        related_type=deal_type,
+        related_id=deal.pk,
+        status=Task.Status.OPEN,
+    )
+
+    page = rep_client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+
+    assert "Send the revised quote" in page
+    assert "Someone else&#x27;s call" not in page and "Someone else's call" not in page
+    assert f"related_type=sales.deal&amp;related_id={deal.pk}" in page
