@@ -12,11 +12,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from customers.views.records import form_errors_from_service, is_htmx
 from sales.forms import BOARD_FILTER_FIELDS, QuickDealForm, deal_filter_for_page
-from sales.models import Deal, Pipeline
+from sales.models import Deal, Pipeline, Stage
 from sales.selectors.deals import (
     BOARD_COLUMN_PAGE_SIZE,
     board_column_cards,
@@ -54,10 +56,30 @@ def board_deals(request: HttpRequest) -> tuple:
     return deal_filter, deal_filter.qs
 
 
-def cards_mark_days_in_stage(cards: list[Deal]) -> list[Deal]:
+def _move_options(stages: list[Stage]) -> dict[int, str]:
+    """Each stage's "Move to" <option> list with that stage selected, built once per page: a
+    board renders a hundred cards or more, each with the same options."""
+    labels = [(stage.pk, stage.kind, _(stage.name)) for stage in stages]
+    return {
+        current: format_html_join(
+            "",
+            '<option value="{}" data-kind="{}"{}>{}</option>',
+            (
+                (pk, kind, mark_safe(" selected") if pk == current else "", label)
+                for pk, kind, label in labels
+            ),
+        )
+        for current, _kind, _label in labels
+    }
+
+
+def cards_prepare(cards: list[Deal], *, stages: list[Stage]) -> list[Deal]:
+    """Give each card its days in stage and its "Move to" options."""
     now = timezone.now()
+    options = _move_options(stages)
     for card in cards:
         card.days_in_stage = (now - card.stage_entered_at).days
+        card.move_options = options.get(card.stage_id, "")
     return cards
 
 
@@ -77,8 +99,9 @@ def _board_page(
 ) -> HttpResponse:
     deal_filter, deals = board_deals(request)
     columns = board_columns(deals=deals, pipeline=pipeline) if pipeline else []
+    stages = [column.stage for column in columns]
     for column in columns:
-        cards_mark_days_in_stage(column.cards)
+        cards_prepare(column.cards, stages=stages)
     if quick_form is None and request.user.has_perm("sales.add_deal"):
         quick_form = QuickDealForm(user=request.user)
     return render(
@@ -88,7 +111,7 @@ def _board_page(
             "pipeline": pipeline,
             "pipelines": list(pipeline_list_active()),
             "columns": columns,
-            "stages": [column.stage for column in columns],
+            "stages": stages,
             "filter_form": deal_filter.form,
             "filter_query": board_filter_query(request.GET),
             "board_url": board_url(pipeline=pipeline, params=request.GET) if pipeline else "",
@@ -153,7 +176,7 @@ def board_column(request: HttpRequest, pipeline_id: int, stage_id: int) -> HttpR
         "pipeline": pipeline,
         "stage": stage,
         "stages": stages,
-        "cards": cards_mark_days_in_stage(cards),
+        "cards": cards_prepare(cards, stages=stages),
         "has_more": has_more,
         "next_offset": offset + len(cards),
         "filter_query": board_filter_query(request.GET),

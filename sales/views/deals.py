@@ -57,7 +57,7 @@ from sales.services.deals import (
 from sales.views.board import (
     board_deals,
     board_url,
-    cards_mark_days_in_stage,
+    cards_prepare,
 )
 
 DEALS_PER_PAGE = 50
@@ -342,7 +342,7 @@ def _move_json(request: HttpRequest, deal: Deal) -> JsonResponse:
     """The moved card (with its new version) and every column's header, for the board."""
     stages = pipeline_stages(pipeline=deal.pipeline)
     card = deals_with_stale_flag(deal_list_visible(user=request.user).filter(pk=deal.pk)).get()
-    cards_mark_days_in_stage([card])
+    cards_prepare([card], stages=stages)
     _deal_filter, deals = board_deals(request)
     headers = board_column_totals(deals=deals.filter(pipeline=deal.pipeline), stages=stages)
     url = board_url(pipeline=deal.pipeline, params=request.GET)
