@@ -1,9 +1,7 @@
-from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crm.concurrency import StaleRecordError
+from crm.admin_services import ServiceAdmin, changed_values, given_values
 from sales.models import (
     Assignment,
     AssignmentRule,
@@ -18,6 +16,7 @@ from sales.models import (
     WebForm,
     WebFormSubmission,
 )
+from sales.services import pipelines as pipeline_services
 from sales.services.deals import DEAL_EDITABLE_FIELDS, deal_create, deal_delete, deal_update
 
 
@@ -41,19 +40,88 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(ServiceAdmin):
+    """Saved with its stages through the pipeline services, so the admin keeps the same rules as
+    the pipeline pages and the API (probabilities, an open stage, one default, no deleting what
+    deals use)."""
+
     list_display = ["name", "is_default", "is_active", "position", "updated_at"]
     list_filter = ["is_active", "is_default"]
     search_fields = ["name", "description"]
     inlines = [StageInline]
 
+    def service_save(self, request, form, formsets, change):
+        stages, deleted = self._stages(formsets)
+        if not change:
+            return pipeline_services.pipeline_create(
+                actor=request.user,
+                stages=stages,
+                **{
+                    name: form.cleaned_data[name]
+                    for name in pipeline_services.PIPELINE_EDITABLE_FIELDS
+                },
+            )
+        values = changed_values(form, pipeline_services.PIPELINE_EDITABLE_FIELDS)
+        if not values and stages is None:
+            return None
+        return pipeline_services.pipeline_update(
+            actor=request.user, pipeline=form.instance, stages=stages, deleted=deleted, **values
+        )
+
+    @staticmethod
+    def _stages(formsets) -> tuple[list[dict] | None, list[Stage]]:
+        """The stage rows as the inline now has them (None when it was not touched), and the
+        stages ticked for deletion."""
+        for formset in formsets:
+            if formset.model is not Stage or not formset.has_changed():
+                continue
+            rows, deleted = [], []
+            for stage_form in formset.forms:
+                if not stage_form.cleaned_data:
+                    continue
+                if stage_form.cleaned_data.get("DELETE"):
+                    if stage_form.instance.pk:
+                        deleted.append(stage_form.instance)
+                    continue
+                row = {name: stage_form.cleaned_data[name] for name in StageInline.fields}
+                if stage_form.instance.pk:
+                    row["id"] = stage_form.instance.pk
+                rows.append(row)
+            return rows, deleted
+        return None, []
+
+    def service_delete(self, request, obj):
+        pipeline_services.pipeline_delete(actor=request.user, pipeline=obj)
+
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(ServiceAdmin):
     list_display = ["name", "pipeline", "position", "kind", "probability", "stale_after_days"]
     list_select_related = ["pipeline"]
     list_filter = ["pipeline", "kind"]
     search_fields = ["name", "pipeline__name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A stage stays in its pipeline.
+        return ["pipeline"] if obj is not None else []
+
+    def service_save(self, request, form, formsets, change):
+        if not change:
+            return pipeline_services.stage_create(
+                actor=request.user,
+                pipeline=form.cleaned_data["pipeline"],
+                **{
+                    name: form.cleaned_data[name]
+                    for name in pipeline_services.STAGE_EDITABLE_FIELDS
+                },
+            )
+        values = changed_values(form, pipeline_services.STAGE_EDITABLE_FIELDS)
+        if not values:
+            return None
+        return pipeline_services.stage_update(actor=request.user, stage=form.instance, **values)
+
+    def service_delete(self, request, obj):
+        pipeline_services.stage_delete(actor=request.user, stage=obj)
 
 
 class CampaignMemberInline(admin.TabularInline):
@@ -159,17 +227,8 @@ class DealStageChangeInline(admin.TabularInline):
         return False
 
 
-def _error_text(exc: ValidationError) -> str:
-    if not hasattr(exc, "error_dict"):
-        return " ".join(exc.messages)
-    return "; ".join(
-        " ".join(messages) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(messages)}"
-        for field, messages in exc.message_dict.items()
-    )
-
-
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(ServiceAdmin):
     """Saves go through deal_create / deal_update, so an admin edit is checked and recorded as
     every other change is: a stage change gets its history row and sets or clears closed_at, a
     lost deal needs a reason, a won deal makes its lead a customer, line items set the amount and
@@ -224,51 +283,20 @@ class DealAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Stage.objects.select_related("pipeline")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The service runs after the form validated, inside the admin's transaction; its
-        # refusal rolls the whole save back and is shown instead of a server error.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            self.message_user(request, _error_text(exc), messages.ERROR)
-        except StaleRecordError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
-
-    def save_model(self, request, obj, form, change):
-        # Saved in save_related, which also has the line items, so one admin save is one
-        # service call (one version, one history row).
-        pass
-
-    def save_related(self, request, form, formsets, change):
-        deal = form.instance
+    def service_save(self, request, form, formsets, change):
         lines = self._lines(formsets)
-        for formset in formsets:
-            # The service wrote the lines; the change message reads what the formsets saved.
-            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if change:
-            values = {
-                name: form.cleaned_data[name]
-                for name in form.changed_data
-                if name in DEAL_EDITABLE_FIELDS
-            }
+            values = changed_values(form, DEAL_EDITABLE_FIELDS)
             if not values and lines is None:
-                return
-            saved = deal_update(
+                return None
+            deal = form.instance
+            return deal_update(
                 actor=request.user, deal=deal, version=deal.version, lines=lines, **values
             )
-        else:
-            # Left empty, the service's defaults apply (owner by the assignment rules, company
-            # from the customer, the owner's team).
-            values = {
-                name: value
-                for name, value in form.cleaned_data.items()
-                if name in DEAL_EDITABLE_FIELDS and value not in (None, "")
-            }
-            saved = deal_create(actor=request.user, lines=lines or None, **values)
-        deal.pk = saved.pk
-        deal._state.adding = False
-        deal.refresh_from_db()
+        # Left empty, the service's defaults apply (owner by the assignment rules, company from
+        # the customer, the owner's team).
+        values = given_values(form, DEAL_EDITABLE_FIELDS)
+        return deal_create(actor=request.user, lines=lines or None, **values)
 
     @staticmethod
     def _lines(formsets) -> list[dict] | None:
@@ -290,12 +318,8 @@ class DealAdmin(admin.ModelAdmin):
             ]
         return None
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         deal_delete(actor=request.user, deal=obj)
-
-    def delete_queryset(self, request, queryset):
-        for deal in queryset:
-            deal_delete(actor=request.user, deal=deal)
 
 
 @admin.register(DealLine)

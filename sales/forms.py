@@ -270,65 +270,79 @@ class MoveForm(forms.Form):
         self.fields["stage"].queryset = Stage.objects.filter(pipeline_id=deal.pipeline_id)
 
 
-class PipelineForm(forms.ModelForm):
-    class Meta:
-        model = Pipeline
-        fields = ["name", "description", "position", "is_active", "is_default"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+class PipelineForm(forms.Form):
+    """A pipeline's own fields; the rules about them are the pipeline service's."""
 
-    def clean_is_default(self):
-        is_default = self.cleaned_data["is_default"]
-        if is_default:
-            current = Pipeline.objects.filter(is_default=True).exclude(pk=self.instance.pk).first()
-            if current is not None:
-                raise forms.ValidationError(
-                    gettext(
-                        "Only one pipeline can be the default, and “%(name)s” is; "
-                        "untick it there first."
-                    )
-                    % {"name": current.name}
-                )
-        return is_default
+    name = forms.CharField(label=_("Name"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    position = forms.IntegerField(label=_("Position"), initial=0)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    is_default = forms.BooleanField(
+        label=_("Default"),
+        required=False,
+        help_text=_("Ticked, this pipeline becomes the default instead of the current one."),
+    )
 
-
-class StageForm(forms.ModelForm):
-    class Meta:
-        model = Stage
-        fields = ["name", "position", "kind", "probability", "stale_after_days"]
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, probability = cleaned.get("kind"), cleaned.get("probability")
-        if kind == Stage.Kind.WON and probability is not None and probability != 100:
-            self.add_error("probability", gettext("A won stage has a probability of 100 %."))
-        if kind == Stage.Kind.LOST and probability:
-            self.add_error("probability", gettext("A lost stage has a probability of 0 %."))
-        if probability is not None and probability > 100:
-            self.add_error("probability", gettext("A probability is at most 100 %."))
-        return cleaned
+    @classmethod
+    def for_pipeline(cls, pipeline: Pipeline | None, data=None) -> "PipelineForm":
+        if pipeline is None:
+            return cls(data)
+        return cls(data, initial={name: getattr(pipeline, name) for name in cls.base_fields})
 
 
-class BaseStageFormSet(forms.BaseInlineFormSet):
-    def clean(self):
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk and form.instance.deals.exists():
-                raise forms.ValidationError(
-                    gettext("The stage “%(name)s” still holds deals; move them first.")
-                    % {"name": form.instance.name}
-                )
-        kept = [
-            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        if not any(form.cleaned_data.get("kind") == Stage.Kind.OPEN for form in kept):
-            raise forms.ValidationError(gettext("A pipeline needs at least one open stage."))
+class StageForm(forms.Form):
+    """One row of a pipeline's stages: an existing stage (`id`) or, without one, a new stage."""
+
+    id = forms.TypedChoiceField(coerce=int, required=False, widget=forms.HiddenInput())
+    name = forms.CharField(label=_("Name"), max_length=100)
+    position = forms.IntegerField(label=_("Position"), initial=0)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Stage.Kind.choices, initial=Stage.Kind.OPEN)
+    probability = forms.IntegerField(label=_("Win probability (%)"), initial=10)
+    stale_after_days = forms.IntegerField(label=_("Stale after (days)"), required=False)
+
+    def __init__(self, *args, stages: dict[int, Stage], **kwargs):
+        super().__init__(*args, **kwargs)
+        # The pipeline's stages are read once for the whole formset, not once per row.
+        self.stages = stages
+        self.fields["id"].choices = [("", "")] + [(pk, pk) for pk in stages]
+
+    def service_values(self) -> dict[str, Any]:
+        values = {name: self.cleaned_data[name] for name in self.fields if name != "DELETE"}
+        if values["id"] in (None, ""):
+            del values["id"]
+        return values
 
 
-StageFormSet = forms.inlineformset_factory(
-    Pipeline,
-    Stage,
-    form=StageForm,
-    formset=BaseStageFormSet,
-    extra=2,
-    can_delete=True,
-)
+class BaseStageFormSet(forms.BaseFormSet):
+    def service_stages(self) -> tuple[list[int], list[dict[str, Any]], list[Stage]]:
+        """The rows to save as the pipeline service takes them, the index of each row's form
+        (to show the service's refusals on it), and the existing stages ticked for deletion."""
+        indices: list[int] = []
+        rows: list[dict[str, Any]] = []
+        deleted: list[Stage] = []
+        for index, form in enumerate(self.forms):
+            if not form.has_changed() and not form.cleaned_data.get("id"):
+                continue
+            if form.cleaned_data.get("DELETE"):
+                if form.cleaned_data.get("id"):
+                    deleted.append(form.stages[form.cleaned_data["id"]])
+                continue
+            indices.append(index)
+            rows.append(form.service_values())
+        return indices, rows, deleted
+
+
+StageFormSet = forms.formset_factory(StageForm, formset=BaseStageFormSet, extra=2, can_delete=True)
+
+
+def stage_formset(*, stages: list[Stage], data=None) -> BaseStageFormSet:
+    return StageFormSet(
+        data,
+        prefix="stages",
+        initial=[
+            {name: getattr(stage, name) for name in StageForm.base_fields} for stage in stages
+        ],
+        form_kwargs={"stages": {stage.pk: stage for stage in stages}},
+    )

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sales.models import Deal
+from sales.models import Deal, Pipeline
 
 
 def deals_lock(*, deal_ids: Iterable[int]) -> dict[int, Deal]:
@@ -14,3 +14,8 @@ def deals_lock(*, deal_ids: Iterable[int]) -> dict[int, Deal]:
         .order_by("pk")
     )
     return {deal.pk: deal for deal in locked}
+
+
+def pipeline_lock(*, pipeline_id: int) -> Pipeline:
+    """Lock a pipeline's row; its stage writes take it, so their checks see one another."""
+    return Pipeline.objects.select_for_update().get(pk=pipeline_id)

@@ -7,8 +7,7 @@ Deals are read through the selectors (so through the visibility rule: another te
 and records the stage history exactly as the board and the forms do.
 """
 
-from django.db import transaction
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -28,6 +27,7 @@ from sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
 from sales.selectors import deals as selectors
 from sales.selectors.campaigns import campaign_list_visible
 from sales.services import deals as services
+from sales.services import pipelines as pipeline_services
 
 
 class InUse(exceptions.APIException):
@@ -35,26 +35,21 @@ class InUse(exceptions.APIException):
     default_code = "in_use"
 
 
-def _validated_save(*, record) -> None:
-    # Pipelines and stages are configuration without rules of their own beyond the model's
-    # constraints, so the API checks those (not only the database) before saving.
-    record.full_clean()
-    record.save()
-
-
-def _delete_unless_used(record, message: str) -> None:
+def _delete_unless_used(*, delete, **kwargs) -> None:
+    # Refused because deals use the record: its own error code, so a client can tell it apart
+    # from bad input.
     try:
-        with transaction.atomic():
-            record.delete()
-    except ProtectedError as exc:
-        raise InUse(message) from exc
+        delete(**kwargs)
+    except pipeline_services.RecordInUse as exc:
+        raise InUse(exc.messages[0]) from exc
 
 
 # Pipelines and stages ----------------------------------------------------------------------------
 
 
 class StageSerializer(StrictModelSerializer):
-    """A stage of a pipeline; `position` orders the board's columns."""
+    """A stage of a pipeline; `position` orders the board's columns. `won` stages have
+    probability 100 and `lost` ones 0; a stage stays in its pipeline."""
 
     class Meta:
         model = Stage
@@ -70,29 +65,9 @@ class StageSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"probability": {"max_value": 100}}
-
-    def validate(self, attrs):
-        # The database refuses these too (stage_won_is_certain, stage_lost_is_zero); checked
-        # here first so the answer names the field instead of the constraint.
-        kind = attrs.get("kind", getattr(self.instance, "kind", Stage.Kind.OPEN))
-        probability = attrs.get("probability", getattr(self.instance, "probability", None))
-        if kind == Stage.Kind.WON and probability != 100:
-            raise serializers.ValidationError(
-                {"probability": [_("A won stage has a probability of 100.")]}
-            )
-        if kind == Stage.Kind.LOST and probability != 0:
-            raise serializers.ValidationError(
-                {"probability": [_("A lost stage has a probability of 0.")]}
-            )
-        return attrs
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            # A stage stays in its pipeline: its deals and history point at both.
-            fields["pipeline"] = serializers.PrimaryKeyRelatedField(read_only=True)
-        return fields
+        # The pipeline service checks the names and the probabilities, with the same messages
+        # as the pages; the serializer only reads the input.
+        validators: list = []
 
 
 class PipelineSerializer(StrictModelSerializer):
@@ -114,11 +89,21 @@ class PipelineSerializer(StrictModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # As for stages, the pipeline service checks the name and the default flag.
+        validators: list = []
+        extra_kwargs = {
+            "name": {"validators": []},
+            "is_default": {
+                "validators": [],
+                "help_text": _("Set, the pipeline becomes the default instead of the current one."),
+            },
+        }
 
 
 class PipelineViewSet(viewsets.ModelViewSet):
-    """Pipelines with their stages, in board order. A pipeline that still has deals cannot be
-    deleted (in_use); deactivate it instead."""
+    """Pipelines with their stages, in board order. Making one the default takes the flag from
+    the current default. A pipeline that deals use cannot be deleted (in_use); deactivate it
+    instead."""
 
     serializer_class = PipelineSerializer
     filterset_fields = ["is_active", "is_default"]
@@ -131,22 +116,28 @@ class PipelineViewSet(viewsets.ModelViewSet):
         ).order_by("position", "name", "pk")
 
     def perform_create(self, serializer):
-        pipeline = Pipeline(**serializer.validated_data)
-        call_service(_validated_save, record=pipeline)
+        pipeline = call_service(
+            pipeline_services.pipeline_create,
+            actor=self.request.user,
+            **serializer.validated_data,
+        )
         serializer.instance = self.get_queryset().get(pk=pipeline.pk)
 
     def perform_update(self, serializer):
-        pipeline = serializer.instance
-        for name, value in serializer.validated_data.items():
-            setattr(pipeline, name, value)
-        call_service(_validated_save, record=pipeline)
+        pipeline = call_service(
+            pipeline_services.pipeline_update,
+            actor=self.request.user,
+            pipeline=serializer.instance,
+            **serializer.validated_data,
+        )
         serializer.instance = self.get_queryset().get(pk=pipeline.pk)
 
     def perform_destroy(self, instance):
-        _delete_unless_used(
-            instance,
-            _("The pipeline %(name)s still has deals; move or delete them, or deactivate it.")
-            % {"name": instance.name},
+        call_service(
+            _delete_unless_used,
+            delete=pipeline_services.pipeline_delete,
+            actor=self.request.user,
+            pipeline=instance,
         )
 
 
@@ -157,8 +148,9 @@ class StageFilter(filters.FilterSet):
 
 
 class StageViewSet(viewsets.ModelViewSet):
-    """The stages of every pipeline. `won` stages have probability 100 and `lost` ones 0. A stage
-    that deals are in or have passed through cannot be deleted (in_use)."""
+    """The stages of every pipeline. `won` stages have probability 100 and `lost` ones 0, and a
+    pipeline keeps at least one open stage. A stage that deals are in or have passed through
+    cannot be deleted (in_use)."""
 
     serializer_class = StageSerializer
     filterset_class = StageFilter
@@ -169,24 +161,24 @@ class StageViewSet(viewsets.ModelViewSet):
         return selectors.stage_list()
 
     def perform_create(self, serializer):
-        stage = Stage(**serializer.validated_data)
-        call_service(_validated_save, record=stage)
-        serializer.instance = stage
+        serializer.instance = call_service(
+            pipeline_services.stage_create, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
-        stage = serializer.instance
-        for name, value in serializer.validated_data.items():
-            setattr(stage, name, value)
-        call_service(_validated_save, record=stage)
+        serializer.instance = call_service(
+            pipeline_services.stage_update,
+            actor=self.request.user,
+            stage=serializer.instance,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance):
-        _delete_unless_used(
-            instance,
-            _(
-                "Deals are in the stage %(name)s or have passed through it; move them first, or "
-                "keep the stage."
-            )
-            % {"name": instance.name},
+        call_service(
+            _delete_unless_used,
+            delete=pipeline_services.stage_delete,
+            actor=self.request.user,
+            stage=instance,
         )
 
 

@@ -7,9 +7,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
+from collaboration.models import Notification, Task
 from crm.accounts.services import record_share
 from customers.models import Customer
-from sales.models import Deal, Stage
+from sales.models import Deal, Pipeline, Stage
 from sales.services.deals import deal_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
 from tests.collaboration.factories import NotificationFactory, TaskFactory
@@ -295,3 +296,55 @@ def test_deal_changelist_queries_are_bounded(superuser, client_for, django_asser
     # then
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 30
+
+
+# Tasks and pipelines: admin saves go through their services --------------------------------------
+
+
+def test_admin_task_edit_moves_the_version_on_and_tells_the_new_assignee(superuser, client_for):
+    # given a task assigned to the superuser, and a colleague
+    task = TaskFactory(assignee=superuser, title="Call back")
+    colleague = TeamMembershipFactory().user
+    client = client_for(superuser)
+    url = admin_url(Task, "change", task.pk)
+    data = form_data(client.get(url))
+
+    # when the admin renames it and hands it over
+    data.update(title="Call back today", assignee=colleague.pk)
+    response = client.post(url, data)
+
+    # then the change is a service change: a new version, and the colleague hears of it
+    assert response.status_code == 302, response.context and response.context["errors"]
+    task.refresh_from_db()
+    assert (task.title, task.assignee, task.version) == ("Call back today", colleague, 2)
+    assert Notification.objects.filter(recipient=colleague, kind="task_assigned").count() == 1
+
+
+def test_admin_task_change_refused_by_the_service_writes_nothing(superuser, client_for):
+    # given
+    task = TaskFactory(assignee=superuser, title="Call back")
+    client = client_for(superuser)
+    url = admin_url(Task, "change", task.pk)
+    data = form_data(client.get(url))
+
+    # when the reminder lead time is beyond what the service allows
+    data.update(title="Renamed", remind_minutes_before=10**6)
+    response = client.post(url, data, follow=True)
+
+    # then
+    assert any("remind_minutes_before" in str(message) for message in response.context["messages"])
+    task.refresh_from_db()
+    assert (task.title, task.version) == ("Call back", 1)
+
+
+def test_admin_pipeline_keeps_the_pipeline_rules(superuser, client_for):
+    # given the default pipeline from the migrations, which no deal uses
+    pipeline = Pipeline.objects.get(is_default=True)
+    client = client_for(superuser)
+
+    # when the admin deletes it
+    response = client.post(admin_url(Pipeline, "delete", pipeline.pk), {"post": "yes"}, follow=True)
+
+    # then the pipeline service refuses, with the pages' and the API's message
+    assert any("default pipeline cannot be deleted" in str(m) for m in response.context["messages"])
+    assert Pipeline.objects.filter(pk=pipeline.pk, is_default=True).exists()

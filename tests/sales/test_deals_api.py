@@ -157,10 +157,10 @@ def test_stage_names_are_unique_within_a_pipeline(manager, client_for):
     same = post(client, "/api/v1/stages/", {"pipeline": pipeline.pk, "name": "Qualification"})
     elsewhere = post(client, "/api/v1/stages/", {"pipeline": other.pk, "name": "Qualification"})
 
-    # then
-    body = error(same, 400)
-    assert (body["code"], body["fields"]) == ("validation_error", {})
-    assert "unique" in body["message"]
+    # then the refusal names the field, as the pipeline page's does
+    assert error_fields(same) == {
+        "name": ["This pipeline already has a stage named “Qualification”."]
+    }
     assert elsewhere.status_code == 201
 
 
@@ -176,13 +176,29 @@ def test_a_stage_stays_in_its_pipeline(manager, client_for):
     assert "pipeline" in error_fields(response)
 
 
-def test_a_second_default_pipeline_is_refused(manager, client_for):
-    # given the default pipeline from the migrations  # when
+def test_making_a_pipeline_the_default_moves_the_flag(manager, client_for):
+    # given the default pipeline "Sales" from the migrations  # when
     response = post(client_for(manager), "/api/v1/pipelines/", {"name": "B", "is_default": True})
 
     # then
-    assert error(response, 400)["code"] == "validation_error"
-    assert Pipeline.objects.filter(is_default=True).count() == 1
+    assert response.status_code == 201, response.content
+    assert list(Pipeline.objects.filter(is_default=True).values_list("name", flat=True)) == ["B"]
+
+
+def test_the_default_pipeline_keeps_its_flag_until_another_takes_it(manager, client_for):
+    # given the default pipeline "Sales" from the migrations
+    pipeline = Pipeline.objects.get(is_default=True)
+
+    # when
+    response = patch(
+        client_for(manager), f"/api/v1/pipelines/{pipeline.pk}/", {"is_default": False}
+    )
+
+    # then
+    assert error_fields(response) == {
+        "is_default": ["There is always a default pipeline; make another one the default instead."]
+    }
+    assert Pipeline.objects.get(pk=pipeline.pk).is_default
 
 
 # Deals: create, read, update, delete -------------------------------------------------------------

@@ -151,11 +151,14 @@ def test_a_stage_holding_deals_cannot_be_deleted(manager_client):
     response = manager_client.post(reverse("sales:pipeline_edit", args=[pipeline.pk]), data)
 
     assert response.status_code == 400
-    assert "still holds deals" in response.content.decode()
+    assert response.context["stages"].non_form_errors() == [
+        "The stage “Proposal” is used by 1 deal (now or in its history), so it cannot be deleted."
+    ]
     assert pipeline.stages.filter(name="Proposal").exists()
 
 
-def test_only_one_pipeline_is_the_default(manager_client):
+def test_making_a_pipeline_the_default_moves_the_flag(manager_client):
+    # given the default pipeline "Sales" from the migrations
     data = {
         "name": "Second",
         "position": "3",
@@ -168,11 +171,14 @@ def test_only_one_pipeline_is_the_default(manager_client):
         "stages-0-probability": "10",
     }
 
+    # when
     response = manager_client.post(reverse("sales:pipeline_create"), data)
 
-    assert response.status_code == 400
-    assert "untick it there first" in response.content.decode()
-    assert not Pipeline.objects.filter(name="Second").exists()
+    # then
+    assert response.status_code == 302
+    assert list(Pipeline.objects.filter(is_default=True).values_list("name", flat=True)) == [
+        "Second"
+    ]
 
 
 def test_a_pipeline_needs_an_open_stage(manager_client):
