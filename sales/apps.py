@@ -83,21 +83,55 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales and marketing")
 
     def ready(self) -> None:
+        # What sales adds to the ground floor and to the customers app, which never import it.
+        from django.urls import reverse
+
+        from collaboration.services.tasks import tasks_relink
+        from crm.demo import register_demo_seeder
+        from crm.home import register_home_panel
+        from customers.registry import (
+            register_eraser,
+            register_merge_handler,
+            register_privacy_exporter,
+            register_profile_panel,
+            register_record_url,
+            register_timeline_source,
+        )
+        from sales.demo import seed_sales
+        from sales.selectors.tasks_timeline import task_timeline_entries
+        from sales.selectors.timeline import deal_timeline_entries
+        from sales.services import customer_records
+        from sales.services.campaigns import campaign_members_export, campaign_members_merge
+        from sales.services.leads import lead_assignments_move
+        from sales.views.deals import customer_deals_panel
+        from sales.views.forecasts import my_target_panel
+        from sales.views.myday import customer_tasks_panel, my_open_tasks_panel
+
         register_nav_group(NavGroup(key="sales", label=_("Sales"), order=100))
         register_nav_group(NavGroup(key="marketing", label=_("Marketing"), order=120))
         for item in NAV_ITEMS:
             register_nav_item(item)
-        # Each area registers its timeline sources, profile panels, home panels, merge
-        # handlers, privacy exporters, erasers and demo seeders below, in its own block.
-        # --- board and deals ---
-        # --- end board and deals ---
-        # --- tasks and my day ---
-        # --- end tasks and my day ---
-        # --- targets, forecasts, reports ---
-        # --- end targets, forecasts, reports ---
-        # --- campaigns ---
-        # --- end campaigns ---
-        # --- web forms and assignment ---
-        # --- end web forms and assignment ---
-        # --- demo ---
-        # --- end demo ---
+
+        register_timeline_source(key="deals", label=_("Deals"), fetch=deal_timeline_entries)
+        register_timeline_source(key="tasks", label=_("Tasks"), fetch=task_timeline_entries)
+        register_profile_panel(order=20, provider=customer_deals_panel)
+        register_profile_panel(order=30, provider=customer_tasks_panel)
+        register_record_url(
+            model_label="sales.deal", url=lambda pk: reverse("sales:deal_detail", args=[pk])
+        )
+        register_home_panel(15, my_open_tasks_panel)
+        register_home_panel(30, my_target_panel)
+
+        register_merge_handler(key="sales", handler=customer_records.customer_sales_records_merge)
+        register_merge_handler(key="campaign_memberships", handler=campaign_members_merge)
+        register_merge_handler(key="lead_assignments", handler=lead_assignments_move)
+        register_merge_handler(
+            key="tasks", handler=lambda merged, kept: tasks_relink(old=merged, new=kept)
+        )
+        register_privacy_exporter(
+            key="sales", exporter=customer_records.customer_sales_records_export
+        )
+        register_privacy_exporter(key="campaign_memberships", exporter=campaign_members_export)
+        register_eraser(key="sales", eraser=customer_records.customer_sales_records_erase)
+
+        register_demo_seeder(order=20, name="sales", seeder=seed_sales)
