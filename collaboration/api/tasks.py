@@ -19,7 +19,7 @@ from collaboration.services import tasks as services
 from collaboration.services.notifications import notifications_mark_read
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
-from crm.api.calls import call_service
+from crm.api.calls import ServiceWritesMixin, call_service
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import StrictModelSerializer
 
@@ -132,7 +132,7 @@ class TaskStatusChangeSerializer(serializers.Serializer):
     )
 
 
-class TaskViewSet(viewsets.ModelViewSet):
+class TaskViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Follow-up tasks the caller may see: their own, their teams' and those shared with them.
 
     Filters: `mine`, `my_teams`, `open`, `overdue`, `due_today` (true/false), `status` (repeat
@@ -147,24 +147,10 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.task_list_visible(user=self.request.user)
 
-    def perform_create(self, serializer):
-        serializer.instance = call_service(
-            services.task_create, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        values = dict(serializer.validated_data)
-        version = values.pop("version")
-        serializer.instance = call_service(
-            services.task_update,
-            actor=self.request.user,
-            task=serializer.instance,
-            version=version,
-            **values,
-        )
-
-    def perform_destroy(self, instance):
-        call_service(services.task_delete, actor=self.request.user, task=instance)
+    create_service = services.task_create
+    update_service = services.task_update
+    delete_service = services.task_delete
+    record_argument = "task"
 
     def _change_status(self, request, service):
         task = self.get_object()

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
-from crm.api.calls import call_service
+from crm.api.calls import ServiceWritesMixin, call_service
 from crm.api.serializers import StrictModelSerializer
 from customers.selectors.customers import customer_list_visible, segment_list_visible
 from sales.models import Campaign, CampaignMember
@@ -116,7 +116,7 @@ class AddMembersPermission(BasePermission):
         return request.user.has_perm("sales.add_campaignmember")
 
 
-class CampaignViewSet(viewsets.ModelViewSet):
+class CampaignViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Campaigns the caller may see, each with its figures: for a campaign they may see, every
     deal and order attributed to it counts, whoever owns it."""
 
@@ -132,27 +132,14 @@ class CampaignViewSet(viewsets.ModelViewSet):
             )
         )
 
-    def _with_figures(self, campaign: Campaign) -> Campaign:
+    create_service = services.campaign_create
+    update_service = services.campaign_update
+    delete_service = services.campaign_delete
+    record_argument = "campaign"
+
+    def reread(self, record: Campaign) -> Campaign:
         # Read again by id only: the caller may just have handed the campaign to someone else.
-        return selectors.campaigns_with_figures(Campaign.objects.filter(pk=campaign.pk)).get()
-
-    def perform_create(self, serializer):
-        campaign = call_service(
-            services.campaign_create, actor=self.request.user, **serializer.validated_data
-        )
-        serializer.instance = self._with_figures(campaign)
-
-    def perform_update(self, serializer):
-        campaign = call_service(
-            services.campaign_update,
-            actor=self.request.user,
-            campaign=serializer.instance,
-            **serializer.validated_data,
-        )
-        serializer.instance = self._with_figures(campaign)
-
-    def perform_destroy(self, instance):
-        call_service(services.campaign_delete, actor=self.request.user, campaign=instance)
+        return selectors.campaigns_with_figures(Campaign.objects.filter(pk=record.pk)).get()
 
     @extend_schema(
         request=None,
@@ -231,6 +218,7 @@ class MemberPagination(pagination.CursorPagination):
 
 
 class CampaignMemberViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -249,10 +237,9 @@ class CampaignMemberViewSet(
     def get_queryset(self):
         return selectors.campaign_member_list_visible(user=self.request.user)
 
-    def perform_create(self, serializer):
-        serializer.instance = call_service(
-            services.campaign_member_add, actor=self.request.user, **serializer.validated_data
-        )
+    create_service = services.campaign_member_add
+    delete_service = services.campaign_member_remove
+    record_argument = "member"
 
     def perform_update(self, serializer):
         response = serializer.validated_data.get("response", serializer.instance.response)
@@ -262,9 +249,6 @@ class CampaignMemberViewSet(
             member=serializer.instance,
             response=response,
         )
-
-    def perform_destroy(self, instance):
-        call_service(services.campaign_member_remove, actor=self.request.user, member=instance)
 
 
 routes = [

@@ -11,14 +11,14 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, pagination, serializers, status, viewsets
+from rest_framework import pagination, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
-from crm.api.calls import call_service
+from crm.api.calls import ServiceWritesMixin, call_service
 from crm.api.serializers import StrictModelSerializer
 from customers.api.records import ChangeOnPostPermissions, VisibleCustomerField
 from customers.selectors.customers import company_list_visible
@@ -28,21 +28,6 @@ from sales.selectors import deals as selectors
 from sales.selectors.campaigns import campaign_list_visible
 from sales.services import deals as services
 from sales.services import pipelines as pipeline_services
-
-
-class InUse(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "in_use"
-
-
-def _delete_unless_used(*, delete, **kwargs) -> None:
-    # Refused because deals use the record: its own error code, so a client can tell it apart
-    # from bad input.
-    try:
-        delete(**kwargs)
-    except pipeline_services.RecordInUse as exc:
-        raise InUse(exc.messages[0]) from exc
-
 
 # Pipelines and stages ----------------------------------------------------------------------------
 
@@ -100,7 +85,7 @@ class PipelineSerializer(StrictModelSerializer):
         }
 
 
-class PipelineViewSet(viewsets.ModelViewSet):
+class PipelineViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Pipelines with their stages, in board order. Making one the default takes the flag from
     the current default. A pipeline that deals use cannot be deleted (in_use); deactivate it
     instead."""
@@ -110,35 +95,18 @@ class PipelineViewSet(viewsets.ModelViewSet):
     search_fields = ["name", "description"]
     ordering_fields = ["position", "name", "created_at"]
 
+    create_service = pipeline_services.pipeline_create
+    update_service = pipeline_services.pipeline_update
+    delete_service = pipeline_services.pipeline_delete
+    record_argument = "pipeline"
+
     def get_queryset(self):
         return Pipeline.objects.prefetch_related(
             Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"))
         ).order_by("position", "name", "pk")
 
-    def perform_create(self, serializer):
-        pipeline = call_service(
-            pipeline_services.pipeline_create,
-            actor=self.request.user,
-            **serializer.validated_data,
-        )
-        serializer.instance = self.get_queryset().get(pk=pipeline.pk)
-
-    def perform_update(self, serializer):
-        pipeline = call_service(
-            pipeline_services.pipeline_update,
-            actor=self.request.user,
-            pipeline=serializer.instance,
-            **serializer.validated_data,
-        )
-        serializer.instance = self.get_queryset().get(pk=pipeline.pk)
-
-    def perform_destroy(self, instance):
-        call_service(
-            _delete_unless_used,
-            delete=pipeline_services.pipeline_delete,
-            actor=self.request.user,
-            pipeline=instance,
-        )
+    def reread(self, record):
+        return self.get_queryset().get(pk=record.pk)
 
 
 class StageFilter(filters.FilterSet):
@@ -147,7 +115,7 @@ class StageFilter(filters.FilterSet):
         fields = ["pipeline", "kind"]
 
 
-class StageViewSet(viewsets.ModelViewSet):
+class StageViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """The stages of every pipeline. `won` stages have probability 100 and `lost` ones 0, and a
     pipeline keeps at least one open stage. A stage that deals are in or have passed through
     cannot be deleted (in_use)."""
@@ -157,29 +125,13 @@ class StageViewSet(viewsets.ModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["position", "name"]
 
+    create_service = pipeline_services.stage_create
+    update_service = pipeline_services.stage_update
+    delete_service = pipeline_services.stage_delete
+    record_argument = "stage"
+
     def get_queryset(self):
         return selectors.stage_list()
-
-    def perform_create(self, serializer):
-        serializer.instance = call_service(
-            pipeline_services.stage_create, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = call_service(
-            pipeline_services.stage_update,
-            actor=self.request.user,
-            stage=serializer.instance,
-            **serializer.validated_data,
-        )
-
-    def perform_destroy(self, instance):
-        call_service(
-            _delete_unless_used,
-            delete=pipeline_services.stage_delete,
-            actor=self.request.user,
-            stage=instance,
-        )
 
 
 # Deals -------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
-from crm.api.calls import call_service
+from crm.api.calls import ServiceWritesMixin
 from crm.api.serializers import StrictModelSerializer
 from sales.forms_targets import ReportFilterForm
 from sales.models import SalesTarget
@@ -148,6 +148,7 @@ class TargetFilter(filters.FilterSet):
 
 
 class TargetViewSet(
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -165,26 +166,13 @@ class TargetViewSet(
     def get_queryset(self):
         return target_list_visible(user=self.request.user)
 
-    def _with_attainment(self, target: SalesTarget) -> SalesTarget:
-        return target_get_visible(user=self.request.user, pk=target.pk)
+    create_service = services.target_create
+    update_service = services.target_update
+    delete_service = services.target_delete
+    record_argument = "target"
 
-    def perform_create(self, serializer):
-        target = call_service(
-            services.target_create, actor=self.request.user, **serializer.validated_data
-        )
-        serializer.instance = self._with_attainment(target)
-
-    def perform_update(self, serializer):
-        target = call_service(
-            services.target_update,
-            actor=self.request.user,
-            target=serializer.instance,
-            **serializer.validated_data,
-        )
-        serializer.instance = self._with_attainment(target)
-
-    def perform_destroy(self, instance):
-        call_service(services.target_delete, actor=self.request.user, target=instance)
+    def reread(self, record: SalesTarget) -> SalesTarget:
+        return target_get_visible(user=self.request.user, pk=record.pk)
 
 
 # Forecast ----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from crm.accounts.models import Team
 from crm.accounts.selectors import records_visible_to, user_list_active
-from crm.api.calls import call_service
+from crm.api.calls import ServiceWritesMixin, call_service
 from crm.api.serializers import StrictModelSerializer
 from customers.api.records import ChangeOnPostPermissions, ContentTypeField
 from sales.models import Assignment, AssignmentRule, Campaign, WebForm, WebFormSubmission
@@ -93,7 +93,7 @@ class WebFormFilter(filters.FilterSet):
         fields = ["is_active", "campaign", "source", "owner", "team"]
 
 
-class WebFormViewSet(viewsets.ModelViewSet):
+class WebFormViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Lead-capture forms; each is served at its `hosted_url` and embedded with an iframe."""
 
     serializer_class = WebFormSerializer
@@ -104,21 +104,10 @@ class WebFormViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.webform_list_visible(user=self.request.user)
 
-    def perform_create(self, serializer):
-        serializer.instance = call_service(
-            webform_services.webform_create, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = call_service(
-            webform_services.webform_update,
-            actor=self.request.user,
-            form=serializer.instance,
-            **serializer.validated_data,
-        )
-
-    def perform_destroy(self, instance):
-        call_service(webform_services.webform_delete, actor=self.request.user, form=instance)
+    create_service = webform_services.webform_create
+    update_service = webform_services.webform_update
+    delete_service = webform_services.webform_delete
+    record_argument = "form"
 
 
 class WebFormSubmissionSerializer(StrictModelSerializer):
@@ -199,7 +188,7 @@ class AssignmentRuleFilter(filters.FilterSet):
         fields = ["is_active", "applies_to", "strategy", "team"]
 
 
-class AssignmentRuleViewSet(viewsets.ModelViewSet):
+class AssignmentRuleViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Who gets new leads and deals: the first active rule, by `position`, that matches."""
 
     serializer_class = AssignmentRuleSerializer
@@ -209,25 +198,10 @@ class AssignmentRuleViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.assignment_rule_list()
 
-    def perform_create(self, serializer):
-        serializer.instance = call_service(
-            assignment_services.assignment_rule_create,
-            actor=self.request.user,
-            **serializer.validated_data,
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = call_service(
-            assignment_services.assignment_rule_update,
-            actor=self.request.user,
-            rule=serializer.instance,
-            **serializer.validated_data,
-        )
-
-    def perform_destroy(self, instance):
-        call_service(
-            assignment_services.assignment_rule_delete, actor=self.request.user, rule=instance
-        )
+    create_service = assignment_services.assignment_rule_create
+    update_service = assignment_services.assignment_rule_update
+    delete_service = assignment_services.assignment_rule_delete
+    record_argument = "rule"
 
     @extend_schema(request=RuleMoveSerializer, responses=AssignmentRuleSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
