@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from crm.accounts import roles
+from crm.celery import app as celery_app
 from tests.accounts.factories import TeamFactory, TeamMembershipFactory, UserFactory
 
 NEEDS_POSTGRES = "needs PostgreSQL: set DATABASE_URL=postgres://..."
@@ -34,6 +35,16 @@ def pytest_collection_modifyitems(config, items):
         for marker_name, skip in skips.items():
             if skip is not None and item.get_closest_marker(marker_name):
                 item.add_marker(skip)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in the test's process even when REDIS_URL points at a real broker (the
+    real worker has its own tests)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collaboration.tasks import tasks_remind_task
 from crm.celery import app as celery_app
 from tests.collaboration.factories import TaskFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 NOW = timezone.now().replace(microsecond=0)
 

@@ -11,26 +11,15 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.accounts import roles
-from crm.celery import app
 from customers.models import Customer, ImportJob
 from customers.services import importing
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import ImportJobFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 URL = "/api/v1/customer-imports/"
 FILE = b"Name,Email,City\nAnn Lee,ann@example.com,Shanghai\nAnn Lee,ann@example.com,\nBo,x@\n"
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """Run the import task in the test's process even when REDIS_URL is set; the real worker is
-    tested in test_import_pages.py."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
 
 
 @pytest.fixture

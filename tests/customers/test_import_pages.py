@@ -14,7 +14,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from crm.accounts import roles
-from crm.celery import app
 from customers.models import Customer, ImportJob
 from customers.services import importing
 from tests.accounts.factories import UserFactory
@@ -33,15 +32,6 @@ MAPPING_FORM = {
     "column_4": "custom",
     "date_order": "dmy",
 }
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run the import task in the test's process even when REDIS_URL is set."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.accounts.factories import TeamMembershipFactory, UserFactory
 from tests.customers.factories import CustomerFactory, SegmentFactory
 from tests.sales.factories import CampaignFactory, CampaignMemberFactory, DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def consenting(**values) -> Customer:

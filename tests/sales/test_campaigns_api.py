@@ -12,7 +12,7 @@ from tests.accounts.factories import TeamMembershipFactory, UserFactory
 from tests.customers.factories import CustomerFactory, SegmentFactory
 from tests.sales.factories import CampaignFactory, CampaignMemberFactory, DealFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 CAMPAIGNS = "/api/v1/campaigns/"
 MEMBERS = "/api/v1/campaign-members/"

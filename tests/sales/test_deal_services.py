@@ -26,7 +26,7 @@ from tests.accounts.factories import TeamFactory, TeamMembershipFactory, UserFac
 from tests.customers.factories import CompanyFactory, CustomerFactory, ProductFactory
 from tests.sales.factories import AssignmentRuleFactory, pipeline_with_stages, stage_named
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 def default_stage(name: str) -> Stage:

@@ -7,23 +7,13 @@ import pytest
 from django.utils import timezone
 
 from collaboration.models import Notification
-from crm.celery import app
 from sales.models import Deal, Stage
 from sales.selectors.deals import deals_with_stale_flag
 from sales.services.deals import deal_move_stage, deals_notify_stale
 from sales.tasks import deals_notify_stale_task
 from tests.sales.factories import DealFactory, StageFactory, pipeline_with_stages, stage_named
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def eager_tasks():
-    """Run the task in the test's process even when REDIS_URL points at a real broker."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = eager
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture
