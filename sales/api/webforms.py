@@ -253,6 +253,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = AssignmentSerializer
     filter_backends: list = []
+    # Names the model for the schema, which is built without a database; rows come from
+    # get_queryset.
+    queryset = Assignment.objects.none()
 
     def get_queryset(self):
         params = self.request.query_params
