@@ -9,8 +9,9 @@ from collaboration import api_urls as collaboration_api
 from crm.accounts import api_urls as accounts_api
 from customers import api_urls as customers_api
 from sales import api_urls as sales_api
+from service import api_urls as service_api
 
-APP_API_MODULES = [accounts_api, customers_api, sales_api, collaboration_api]
+APP_API_MODULES = [accounts_api, customers_api, sales_api, service_api, collaboration_api]
 
 router = DefaultRouter()
 for module in APP_API_MODULES:

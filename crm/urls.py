@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("crm.accounts.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
+    path("service/", include("service.urls")),
     path("collaboration/", include("collaboration.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),

@@ -148,6 +148,13 @@ class Customer(TimeStampedModel):
         related_name="customers",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("For messages sent to the customer; blank means the site's default."),
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     marketing_consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)

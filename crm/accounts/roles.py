@@ -56,6 +56,21 @@ MARKETING_GRANTS = {
     **SALES_SETUP_READ,
 }
 
+# Agents work tickets and their threads and read how SLAs are set up; shaping the SLAs, their
+# calendars and the categories is for managers.
+SERVICE_AGENT_GRANTS = {
+    "service.ticket": WORK,
+    "service.ticketmessage": WORK,
+    "service.ticketattachment": WORK,
+    "service.ticketstatuschange": READ,
+    "service.cannedresponse": ALL,
+    "service.satisfactionsurvey": READ,
+    "service.ticketcategory": READ,
+    "service.slapolicy": READ,
+    "service.businesscalendar": READ,
+    "service.holiday": READ,
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     SALES_REP: {
         "accounts.team": READ,
@@ -69,7 +84,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": WORK,
-        "service": WORK,
+        **SERVICE_AGENT_GRANTS,
         "collaboration": WORK,
         "analytics": READ,
     },

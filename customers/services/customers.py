@@ -38,6 +38,7 @@ CUSTOMER_EDITABLE_FIELDS = (
     "tier",
     "owner",
     "team",
+    "language",
     "marketing_consent",
     "notes",
     "external_id",

@@ -260,7 +260,7 @@ def _follows_visibility_rule(model) -> bool:
     if getattr(model, "visibility_path", ""):
         return True
     names = {field.name for field in model._meta.get_fields()}
-    return {"owner", "team"} <= names
+    return {getattr(model, "visibility_owner_field", "owner"), "team"} <= names
 
 
 def _related_record_check(
