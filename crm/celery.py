@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "sales.deals_notify_stale_task",
         "schedule": crontab(minute=7),
     },
+    "check-ticket-slas": {
+        "task": "service.tickets_check_sla_task",
+        "schedule": crontab(minute="*/5"),
+    },
     "remind-tasks": {
         "task": "collaboration.tasks_remind_task",
         "schedule": crontab(minute="*/5"),
