@@ -7,6 +7,7 @@ clocks (service.services.sla) start, pause and stop with them. Every public repl
 message from the customer is also an interaction on the customer's timeline.
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -188,7 +189,7 @@ def ticket_create(
     ticket.created_at = now
     # A placeholder until the id is known; the number is derived from it in the same
     # transaction.
-    ticket.number = f"new-{now.timestamp()}"
+    ticket.number = f"new-{uuid.uuid4().hex[:16]}"
     ticket.full_clean(exclude=["number"])
     with transaction.atomic():
         sla.ticket_sla_apply(ticket)
