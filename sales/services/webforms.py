@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
+from crm.ratelimit import rate_limit_reached
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
 from customers.models import Interaction
 from customers.services.records import interaction_log
@@ -130,19 +130,12 @@ def webform_delete(*, actor: User | None, form: WebForm) -> None:
 
 
 def webform_rate_limit_reached(*, form: WebForm, ip_address: str | None) -> bool:
-    """Count one more submission from this address to this form; True once over the limit.
-
-    The count lives in the cache (Redis when configured, so it holds across workers) for a
-    fixed window that starts with the first submission."""
-    key = f"sales:webform:{form.pk}:{ip_address or 'unknown'}"
-    cache.add(key, 0, timeout=SUBMISSION_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window ended between add and incr.
-        cache.set(key, 1, timeout=SUBMISSION_WINDOW_SECONDS)
-        count = 1
-    return count > SUBMISSION_LIMIT
+    """Count one more submission from this address; True once over the limit."""
+    return rate_limit_reached(
+        key=f"sales:webform:{form.pk}:{ip_address or 'unknown'}",
+        limit=SUBMISSION_LIMIT,
+        window_seconds=SUBMISSION_WINDOW_SECONDS,
+    )
 
 
 def webform_submission_clean(*, form: WebForm, data: Mapping[str, Any]) -> dict[str, str]:
