@@ -272,6 +272,7 @@ CUSTOMER_FIELDS = [
     "source",
     "status",
     "tier",
+    "language",
     "owner_id",
     "team_id",
     "marketing_consent",
@@ -332,6 +333,8 @@ def _customer_rows(context: DemoContext, company_ids: list[int], owners):
             rng.choice(SOURCES),
             pick_status(),
             pick_tier(),
+            # Without a draw from rng, so the rest of a seed's data stays as it was.
+            "zh-hans" if country == "CN" else "en",
             owner_id,
             team_id,
             consent,

@@ -153,6 +153,8 @@ class Customer(TimeStampedModel):
         max_length=10,
         choices=settings.LANGUAGES,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("For messages sent to the customer; blank means the site's default."),
     )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)

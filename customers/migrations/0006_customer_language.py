@@ -14,6 +14,8 @@ class Migration(migrations.Migration):
             name="language",
             field=models.CharField(
                 blank=True,
+                default="",
+                db_default="",
                 choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
                 help_text="For messages sent to the customer; blank means the site's default.",
                 max_length=10,
