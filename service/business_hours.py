@@ -6,7 +6,7 @@ evening with four business hours to its first response is due on Monday at 13:00
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Far enough for any SLA target; a schedule with no working day at all would loop forever.
@@ -38,37 +38,47 @@ class Schedule:
         )
 
 
+def _utc(moment: datetime) -> datetime:
+    # Arithmetic between datetimes sharing a ZoneInfo is wall-clock arithmetic in Python; in UTC
+    # it counts the hour lost or gained on a daylight saving change correctly.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("Business-hour arithmetic needs time zone aware datetimes.")
+    return moment.astimezone(UTC)
+
+
 def business_seconds_between(schedule: Schedule, start: datetime, end: datetime) -> int:
     """Working seconds from `start` to `end` (0 when end is not after start)."""
+    start, end = _utc(start), _utc(end)
     if end <= start:
         return 0
-    start, end = start.astimezone(schedule.zone), end.astimezone(schedule.zone)
-    total = 0.0
-    day = start.date()
-    while day <= end.date():
+    total = timedelta(0)
+    day = start.astimezone(schedule.zone).date()
+    last = end.astimezone(schedule.zone).date()
+    while day <= last:
         if schedule.is_working_day(day):
-            opens, closes = schedule.window(day)
+            opens, closes = (_utc(edge) for edge in schedule.window(day))
             overlap = min(closes, end) - max(opens, start)
             if overlap > timedelta(0):
-                total += overlap.total_seconds()
+                total += overlap
         day += timedelta(days=1)
-    return int(total)
+    return int(total.total_seconds())
 
 
 def add_business_seconds(schedule: Schedule, start: datetime, seconds: int) -> datetime:
-    """The moment `seconds` working seconds after `start`."""
-    moment = start.astimezone(schedule.zone)
+    """The moment `seconds` working seconds after `start`, in the schedule's zone. Outside
+    working hours the clock waits for the next opening; a target that uses up a working day
+    exactly is due at its close."""
+    moment = _utc(start)
     remaining = timedelta(seconds=max(0, seconds))
-    day = moment.date()
+    day = moment.astimezone(schedule.zone).date()
     for _ in range(MAX_DAYS_SEARCHED):
         if schedule.is_working_day(day):
-            opens, closes = schedule.window(day)
+            opens, closes = (_utc(edge) for edge in schedule.window(day))
             begin = max(opens, moment)
             if begin < closes:
                 available = closes - begin
                 if remaining <= available:
-                    return begin + remaining
+                    return (begin + remaining).astimezone(schedule.zone)
                 remaining -= available
         day += timedelta(days=1)
-        moment = datetime.combine(day, time.min, tzinfo=schedule.zone)
     raise ValueError("No working time found within three years; check the schedule.")

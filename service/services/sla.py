@@ -14,17 +14,6 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from service.business_hours import Schedule, add_business_seconds, business_seconds_between
 from service.models import BusinessCalendar, SlaPolicy, Ticket
 
-SLA_FIELDS = (
-    "sla_policy",
-    "first_response_due_at",
-    "resolution_due_at",
-    "first_responded_at",
-    "first_response_seconds",
-    "resolution_seconds",
-    "sla_paused_at",
-    "sla_paused_seconds",
-)
-
 
 def schedule_for(calendar: BusinessCalendar) -> Schedule:
     return Schedule(
@@ -32,7 +21,8 @@ def schedule_for(calendar: BusinessCalendar) -> Schedule:
         working_days=frozenset(int(day) for day in calendar.working_days),
         starts=calendar.day_starts_at,
         ends=calendar.day_ends_at,
-        holidays=frozenset(calendar.holidays.values_list("date", flat=True)),
+        # all() rather than values_list(), so a prefetch of the holidays is used.
+        holidays=frozenset(holiday.date for holiday in calendar.holidays.all()),
     )
 
 
@@ -60,9 +50,14 @@ def _due(ticket: Ticket, schedule: Schedule, minutes: int) -> datetime:
 
 def ticket_sla_apply(ticket: Ticket) -> None:
     """Set the policy and the due times from the ticket's tier and priority (on creation, and
-    again when the priority changes). Needs the ticket's created_at."""
+    again when the priority changes). Needs the ticket's created_at. A target not met yet gets
+    a fresh warning for its new due time; breaches and escalations already recorded stay."""
     policy = sla_policy_for(tier=ticket.customer.tier, priority=ticket.priority)
     ticket.sla_policy = policy
+    if ticket.first_responded_at is None and ticket.first_response_escalated_at is None:
+        ticket.first_response_warned_at = None
+    if ticket.resolved_at is None and ticket.resolution_escalated_at is None:
+        ticket.resolution_warned_at = None
     if policy is None:
         ticket.first_response_due_at = None
         ticket.resolution_due_at = None
@@ -76,8 +71,7 @@ def _schedule_of(ticket: Ticket) -> Schedule | None:
     return schedule_for(ticket.sla_policy.calendar) if ticket.sla_policy_id else None
 
 
-def _business_seconds(ticket: Ticket, start: datetime, end: datetime) -> int:
-    schedule = _schedule_of(ticket)
+def _business_seconds(schedule: Schedule | None, start: datetime, end: datetime) -> int:
     if schedule is None:
         return max(0, int((end - start).total_seconds()))
     return business_seconds_between(schedule, start, end)
@@ -94,10 +88,10 @@ def ticket_sla_resume(ticket: Ticket, *, at: datetime) -> None:
     due dates move back by the business time spent waiting."""
     if ticket.sla_paused_at is None:
         return
-    paused = _business_seconds(ticket, ticket.sla_paused_at, at)
+    schedule = _schedule_of(ticket)
+    paused = _business_seconds(schedule, ticket.sla_paused_at, at)
     ticket.sla_paused_at = None
     ticket.sla_paused_seconds += paused
-    schedule = _schedule_of(ticket)
     if schedule is None or not paused:
         return
     if ticket.first_responded_at is None and ticket.first_response_due_at is not None:
@@ -110,10 +104,11 @@ def ticket_sla_resume(ticket: Ticket, *, at: datetime) -> None:
 
 def _elapsed(ticket: Ticket, at: datetime) -> int:
     """Business seconds from the ticket's creation to `at`, without the time it waited."""
+    schedule = _schedule_of(ticket)
     waited = ticket.sla_paused_seconds
     if ticket.sla_paused_at is not None:
-        waited += _business_seconds(ticket, ticket.sla_paused_at, at)
-    return max(0, _business_seconds(ticket, ticket.created_at, at) - waited)
+        waited += _business_seconds(schedule, ticket.sla_paused_at, at)
+    return max(0, _business_seconds(schedule, ticket.created_at, at) - waited)
 
 
 def ticket_sla_first_response(ticket: Ticket, *, at: datetime) -> None:

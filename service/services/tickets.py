@@ -44,6 +44,8 @@ WORKFLOW: dict[str, tuple[str, ...]] = {
     Status.CLOSED: (Status.OPEN,),
 }
 
+STOPPED_CLOCK_STATUSES = (Status.PENDING, Status.RESOLVED, Status.CLOSED)
+
 TICKET_EDITABLE_FIELDS = (
     "subject",
     "description",
@@ -260,9 +262,11 @@ def _move(ticket: Ticket, *, status: str, actor: User | None, at: datetime) -> N
             }
         )
     previous = ticket.status
-    if previous == Status.PENDING:
+    # The clocks stop while the ticket waits on the customer and while it is resolved or
+    # closed, so a reopened ticket is not charged for the time it was thought done.
+    if previous in STOPPED_CLOCK_STATUSES:
         sla.ticket_sla_resume(ticket, at=at)
-    if status == Status.PENDING:
+    if status in STOPPED_CLOCK_STATUSES:
         sla.ticket_sla_pause(ticket, at=at)
     if previous in (Status.RESOLVED, Status.CLOSED) and status == Status.OPEN:
         ticket.reopened_count += 1
