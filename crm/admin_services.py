@@ -95,3 +95,16 @@ def given_values(form, fields) -> dict:
         for name, value in form.cleaned_data.items()
         if name in fields and value not in (None, "")
     }
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows the services write as a record of what happened; the admin only shows them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin_services import ServiceAdmin, changed_values, given_values
+from crm.admin_services import ReadOnlyAdmin, ServiceAdmin, changed_values, given_values
 from sales.models import (
     Assignment,
     AssignmentRule,
@@ -18,19 +18,6 @@ from sales.models import (
 )
 from sales.services import pipelines as pipeline_services
 from sales.services.deals import DEAL_EDITABLE_FIELDS, deal_create, deal_delete, deal_update
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For rows the services write as a record of what happened; the admin only shows them."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class StageInline(admin.TabularInline):

@@ -6,12 +6,15 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from collaboration.models import Notification, Task
 from crm.accounts.services import record_share
 from customers.models import Customer
 from sales.models import Deal, Pipeline, Stage
 from sales.services.deals import deal_create
+from service.models import Ticket
+from service.services.tickets import ticket_change_status, ticket_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
 from tests.collaboration.factories import NotificationFactory, TaskFactory
 from tests.customers.factories import (
@@ -38,6 +41,17 @@ from tests.sales.factories import (
     SalesTargetFactory,
     WebFormSubmissionFactory,
     pipeline_with_stages,
+)
+from tests.service.factories import (
+    CannedResponseFactory,
+    HolidayFactory,
+    SatisfactionSurveyFactory,
+    SlaPolicyFactory,
+    TicketAttachmentFactory,
+    TicketCategoryFactory,
+    TicketFactory,
+    TicketMessageFactory,
+    TicketStatusChangeFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +98,18 @@ def some_of_everything(superuser):
     WebFormSubmissionFactory(customer=customers[2], created_lead=True)
     TaskFactory(assignee=membership.user, team=team, created_by=superuser)
     NotificationFactory(recipient=membership.user)
+    ticket = TicketFactory(
+        customer=customers[0],
+        assignee=membership.user,
+        team=team,
+        category=TicketCategoryFactory(),
+        sla_policy=SlaPolicyFactory(),
+    )
+    TicketAttachmentFactory(message=TicketMessageFactory(ticket=ticket, author=membership.user))
+    TicketStatusChangeFactory(ticket=ticket, changed_by=membership.user)
+    SatisfactionSurveyFactory(ticket=ticket, answered_at=timezone.now(), rating=5)
+    HolidayFactory()
+    CannedResponseFactory(owner=membership.user, team=team)
     return customers
 
 
@@ -348,3 +374,97 @@ def test_admin_pipeline_keeps_the_pipeline_rules(superuser, client_for):
     # then the pipeline service refuses, with the pages' and the API's message
     assert any("default pipeline cannot be deleted" in str(m) for m in response.context["messages"])
     assert Pipeline.objects.filter(pk=pipeline.pk, is_default=True).exists()
+
+
+# Tickets: admin saves go through the ticket services ---------------------------------------------
+
+
+@pytest.fixture
+def admin_ticket(superuser):
+    customer = CustomerFactory()
+    return ticket_create(actor=None, customer=customer, assignee=superuser, subject="Leaky kettle")
+
+
+def test_admin_ticket_edit_moves_the_version_on_and_records_the_status(
+    superuser, client_for, admin_ticket
+):
+    # given the ticket's change page
+    client = client_for(superuser)
+    url = admin_url(Ticket, "change", admin_ticket.pk)
+    data = form_data(client.get(url))
+
+    # when the admin renames it, raises its priority and opens it
+    data.update(subject="Leaky kettle, again", priority="urgent", status="open")
+    response = client.post(url, data)
+
+    # then it is one service change after another: new version, re-timed SLA, history row
+    assert response.status_code == 302, response.context and response.context["errors"]
+    admin_ticket.refresh_from_db()
+    assert (admin_ticket.subject, admin_ticket.priority, admin_ticket.status) == (
+        "Leaky kettle, again",
+        "urgent",
+        "open",
+    )
+    assert admin_ticket.version == 3
+    assert [change.to_status for change in admin_ticket.status_changes.all()] == ["new", "open"]
+    assert admin_ticket.status_changes.last().changed_by == superuser
+
+
+def test_admin_ticket_change_refused_by_the_workflow_writes_nothing(
+    superuser, client_for, admin_ticket
+):
+    # given a closed ticket
+    closed = ticket_change_status(
+        actor=None, ticket=admin_ticket, status=Ticket.Status.CLOSED, version=1
+    )
+    client = client_for(superuser)
+    url = admin_url(Ticket, "change", closed.pk)
+    data = form_data(client.get(url))
+
+    # when the admin renames it and sets it pending, which the workflow does not allow
+    data.update(subject="Renamed", status="pending")
+    response = client.post(url, data, follow=True)
+
+    # then the page says why, and neither the rename nor the move was written
+    assert any("status" in str(message) for message in response.context["messages"])
+    closed.refresh_from_db()
+    assert (closed.subject, closed.status, closed.version) == ("Leaky kettle", "closed", 2)
+    assert closed.status_changes.count() == 2
+
+
+def test_admin_add_creates_the_ticket_through_the_service(superuser, client_for):
+    # given the add page
+    client = client_for(superuser)
+    url = admin_url(Ticket, "add")
+    data = form_data(client.get(url))
+    customer = CustomerFactory()
+
+    # when
+    data.update(subject="From the admin", customer=customer.pk, priority="high", tags=[])
+    response = client.post(url, data)
+
+    # then the service numbered it, assigned it to the admin and opened its thread and history
+    assert response.status_code == 302, response.context and response.context["errors"]
+    ticket = Ticket.objects.get(subject="From the admin")
+    assert ticket.number == f"T-{ticket.pk:07d}"
+    assert (ticket.assignee, ticket.status, ticket.version) == (superuser, "new", 1)
+    assert ticket.status_changes.get().to_status == "new"
+    assert ticket.messages.count() == 1
+
+
+def test_ticket_changelist_queries_are_bounded(
+    superuser, client_for, django_assert_max_num_queries
+):
+    # given thirty tickets with a customer, an assignee and a team
+    membership = TeamMembershipFactory()
+    for _ in range(30):
+        TicketFactory(assignee=membership.user, team=membership.team)
+    client = client_for(superuser)
+
+    # when
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:service_ticket_changelist"))
+
+    # then
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 30
