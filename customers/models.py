@@ -185,6 +185,7 @@ class Customer(TimeStampedModel):
             ("merge_customer", _("Can merge duplicate customers")),
             ("privacy_export_customer", _("Can export all personal data of a customer")),
             ("privacy_erase_customer", _("Can erase the personal data of a customer")),
+            ("see_all_customer", _("Can see every customer, whoever owns them")),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -44,21 +44,40 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Customer service")
 
     def ready(self) -> None:
+        # What service adds to the ground floor and to the customers app, which never import it.
+        from django.urls import reverse
+
+        from crm.demo import register_demo_seeder
+        from customers.registry import (
+            register_eraser,
+            register_merge_handler,
+            register_privacy_exporter,
+            register_profile_panel,
+            register_record_url,
+            register_timeline_source,
+        )
+        from service.demo import seed_service
+        from service.selectors.surveys import customer_surveys_export
+        from service.selectors.timeline import ticket_timeline_entries
+        from service.services import customer_records
+        from service.services.surveys import customer_surveys_erase
+        from service.views.tickets import customer_tickets_panel
+
         register_nav_group(NavGroup(key="service", label=_("Service"), order=200))
         for item in NAV_ITEMS:
             register_nav_item(item)
-        # Each area registers its timeline sources, profile panels, home panels, merge
-        # handlers, privacy exporters, erasers, record URLs and demo seeders below, in its own
-        # block; the lead gathers them when the areas are done.
-        # --- tickets ---
-        # --- end tickets ---
-        # --- sla ---
-        # --- end sla ---
-        # --- surveys ---
-        # --- end surveys ---
-        # --- public form ---
-        # --- end public form ---
-        # --- dashboard ---
-        # --- end dashboard ---
-        # --- demo ---
-        # --- end demo ---
+
+        register_timeline_source(key="tickets", label=_("Tickets"), fetch=ticket_timeline_entries)
+        register_profile_panel(order=40, provider=customer_tickets_panel)
+        register_record_url(
+            model_label="service.ticket",
+            url=lambda pk: reverse("service:ticket_detail", args=[pk]),
+        )
+
+        register_merge_handler(key="tickets", handler=customer_records.customer_tickets_merge)
+        register_privacy_exporter(key="tickets", exporter=customer_records.customer_tickets_export)
+        register_privacy_exporter(key="satisfaction_surveys", exporter=customer_surveys_export)
+        register_eraser(key="tickets", eraser=customer_records.customer_tickets_erase)
+        register_eraser(key="satisfaction_surveys", eraser=customer_surveys_erase)
+
+        register_demo_seeder(order=30, name="service", seeder=seed_service)

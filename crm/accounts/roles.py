@@ -84,6 +84,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": WORK,
+        # Anyone may call the service desk, whichever rep owns them.
+        "customers.customer": ("see_all",),
         **SERVICE_AGENT_GRANTS,
         "collaboration": WORK,
         "analytics": READ,

@@ -1,7 +1,8 @@
 """Reads of users and teams, and the visibility rule every other selector applies.
 
 The rule (one place, used by every page, endpoint, export, chart and chat room):
-- an admin (superuser or the Admin role) sees every record;
+- an admin (superuser or the Admin role) sees every record, and so does a user holding a
+  model's "see all" permission (`see_all_customer`, given to the service desk) for its records;
 - anyone else sees the records they own, the records owned by or assigned to a team they belong
   to or manage (a manager's reach is the teams they manage), and the records shared with them or
   with one of those teams.
@@ -64,11 +65,19 @@ def visibility_condition(*, user: User, model: type[Model]) -> Q:
     return condition
 
 
+def user_sees_all(*, user: User, model: type[Model]) -> bool:
+    """Whether `user` holds the "see all" permission of the model whose owner decides (the
+    service desk sees every customer, and so every customer's orders and interactions)."""
+    owner_model = _owner_model(model, getattr(model, "visibility_path", ""))
+    opts = owner_model._meta
+    return user.has_perm(f"{opts.app_label}.see_all_{opts.model_name}")
+
+
 def records_visible_to(*, user: User, queryset: QuerySet) -> QuerySet:
     """The records of `queryset` that `user` may see under the visibility rule."""
     if not user.is_authenticated or not user.is_active:
         return queryset.none()
-    if user_is_admin(user):
+    if user_is_admin(user) or user_sees_all(user=user, model=queryset.model):
         return queryset
     return queryset.filter(visibility_condition(user=user, model=queryset.model))
 

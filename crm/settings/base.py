@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
 # Product settings.
 CRM_DEFAULT_PHONE_REGION = env.env_str("CRM_DEFAULT_PHONE_REGION", "CN")
 CRM_DEFAULT_CURRENCY = env.env_str("CRM_DEFAULT_CURRENCY", "CNY")
+# The team whose queue takes tickets nobody picked yet (the public support form's).
+CRM_SUPPORT_TEAM = env.env_str("CRM_SUPPORT_TEAM", "Service")
 # Where customers reach this CRM, for links in emails sent outside a request (survey links).
 CRM_SITE_URL = env.env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
-from crm.accounts.models import User
+from crm.accounts.models import Team, User
 from crm.accounts.selectors import record_is_visible_to, user_team_ids
 from crm.concurrency import version_check
 from customers.models import Customer, Interaction
@@ -94,6 +95,11 @@ def _refuse_unknown(values: dict[str, Any]) -> None:
 
 def _first_team(user: User | None) -> int | None:
     return min(user_team_ids(user), default=None) if user is not None else None
+
+
+def support_team_id() -> int | None:
+    """The team whose queue takes unassigned tickets (CRM_SUPPORT_TEAM), if it exists."""
+    return Team.objects.filter(name=settings.CRM_SUPPORT_TEAM).values_list("pk", flat=True).first()
 
 
 def _status_record(ticket: Ticket, *, from_status: str, actor: User | None, at: datetime) -> None:
@@ -185,7 +191,12 @@ def ticket_create(
     if "assignee" not in values:
         ticket.assignee = actor
     if "team" not in values:
-        ticket.team_id = _first_team(ticket.assignee) or customer.team_id or _first_team(actor)
+        ticket.team_id = (
+            _first_team(ticket.assignee)
+            or (None if ticket.assignee else support_team_id())
+            or _first_team(actor)
+            or customer.team_id
+        )
     ticket.created_by = actor if actor is not None and actor.is_authenticated else None
     now = timezone.now()
     ticket.created_at = now

@@ -96,8 +96,8 @@ def test_queue_counts_count_open_tickets_in_one_aggregate(
 ):
     Ticket.objects.filter(number="T-MATE").update(status=Ticket.Status.CLOSED)
 
-    # The aggregate, plus the user's role and teams (read once per request).
-    with django_assert_max_num_queries(5):
+    # The aggregate, plus the user's role, teams and permissions (read once per request).
+    with django_assert_max_num_queries(7):
         counts = ticket_queue_counts(user=agent)
 
     assert counts[QUEUE_MINE] == 1

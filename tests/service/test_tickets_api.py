@@ -227,18 +227,14 @@ def test_create_with_attachments_as_multipart(agent_client, team):
     assert [(file.name, file.size) for file in message.attachments.all()] == [("photo.txt", 9)]
 
 
-def test_create_refuses_bad_input_naming_the_field(agent_client, team, other_team):
-    # given a customer of another team, whom the agent cannot see
-    hidden_customer = CustomerFactory(team=other_team)
+def test_create_refuses_bad_input_naming_the_field(agent_client, team):
     customer = CustomerFactory(team=team)
 
     # when  # then
     fields = error_fields(post(agent_client, "/api/v1/tickets/", {"subject": "No customer"}))
     assert "customer" in fields
-    hidden = post(
-        agent_client, "/api/v1/tickets/", {"customer": hidden_customer.pk, "subject": "x"}
-    )
-    assert "customer" in error_fields(hidden)
+    missing = post(agent_client, "/api/v1/tickets/", {"customer": 999_999, "subject": "x"})
+    assert "customer" in error_fields(missing)
     versioned = post(
         agent_client, "/api/v1/tickets/", {"customer": customer.pk, "subject": "x", "version": 3}
     )
@@ -252,6 +248,18 @@ def test_create_refuses_bad_input_naming_the_field(agent_client, team, other_tea
     unknown = post(agent_client, "/api/v1/tickets/", {"customer": customer.pk, "subjet": "x"})
     assert error_fields(unknown)["subjet"] == ["Unknown field."]
     assert not Ticket.objects.exists()
+
+
+def test_the_service_desk_opens_tickets_for_any_customer(agent_client, agent, other_team):
+    # given a customer another team's rep owns: anyone may call the desk
+    stranger = CustomerFactory(team=other_team)
+
+    # when
+    response = post(agent_client, "/api/v1/tickets/", {"customer": stranger.pk, "subject": "x"})
+
+    # then
+    assert response.status_code == 201
+    assert Ticket.objects.get().assignee == agent
 
 
 def test_patch_with_the_current_version_changes_the_ticket(agent_client, ticket):
