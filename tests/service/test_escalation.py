@@ -260,7 +260,7 @@ def test_the_celery_task_runs_the_watch(agent, clock, open_ticket):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_escalate_once(agent, manager, open_ticket):
     ticket = open_ticket(shanghai(2, 10))
     start = threading.Barrier(2)
