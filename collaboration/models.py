@@ -19,7 +19,7 @@ class Task(TimeStampedModel):
         EMAIL = "email", _("Send email")
         QUOTE = "quote", _("Send quote")
         MEETING = "meeting", _("Meeting")
-        TODO = "todo", _("To-do")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -39,7 +39,7 @@ class Task(TimeStampedModel):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TODO)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OTHER)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )

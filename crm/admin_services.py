@@ -4,7 +4,7 @@ table."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from crm.concurrency import StaleRecordError
@@ -23,18 +23,14 @@ def error_text(exc: ValidationError) -> str:
 
 
 class ServiceAdmin(admin.ModelAdmin):
-    """Subclasses say how to save (`service_save`) and delete (`service_delete`) a record.
+    """Saves and deletions through the app's services. A subclass defines two methods:
+
+    - `service_save(request, form, formsets, change)` saves the form's record and its inlines
+      through the service and returns it (None when nothing changed);
+    - `service_delete(request, obj)` deletes through the service.
 
     The service runs after the form validated, inside the admin's transaction; its refusal rolls
     the whole save back and is shown at the top of the page instead of a server error."""
-
-    def service_save(self, request, form, formsets, change: bool) -> models.Model | None:
-        """Save the form's record (and its inlines) through the service; None when nothing
-        changed."""
-        raise NotImplementedError
-
-    def service_delete(self, request, obj: models.Model) -> None:
-        raise NotImplementedError
 
     def _refusal_shown(self, request, view, *args, **kwargs):
         try:

@@ -814,7 +814,7 @@ TASK_TEXTS = {
     Task.Kind.EMAIL: ("Email {name} the brochure", "给{name}发送产品资料"),
     Task.Kind.QUOTE: ("Send the quote for {name}", "为{name}准备报价"),
     Task.Kind.MEETING: ("Meeting about {name}", "与{name}开会"),
-    Task.Kind.TODO: ("Update the notes on {name}", "更新{name}的备注"),
+    Task.Kind.OTHER: ("Update the notes on {name}", "更新{name}的备注"),
 }
 # (due in days from today, or None for no due date; status) per task of each rep.
 TASK_PLAN = [
