@@ -32,7 +32,7 @@ from collaboration.selectors.tasks import (
 )
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to, user_team_ids
+from crm.accounts.selectors import record_is_visible_to, user_default_team_id
 from crm.concurrency import version_check
 
 TASK_EDITABLE_FIELDS = (
@@ -112,13 +112,6 @@ def _clean(task: Task, *, actor: User | None) -> None:
     task.full_clean()
 
 
-def team_id_default(user: User | None) -> int | None:
-    """The team a task assigned to `user` is filed under when none is given: their first team."""
-    if user is None:
-        return None
-    return min(user_team_ids(user), default=None)
-
-
 def _settle_status(task: Task, *, at: datetime) -> None:
     if task.status == Task.Status.DONE:
         task.completed_at = task.completed_at or at
@@ -179,7 +172,7 @@ def task_create(*, actor: User | None, **values) -> Task:
     if "assignee" not in values:
         task.assignee = actor
     if "team" not in values:
-        task.team_id = team_id_default(task.assignee)
+        task.team_id = user_default_team_id(task.assignee)
     task.created_by = actor
     _settle_status(task, at=timezone.now())
     _clean(task, actor=actor)
@@ -209,7 +202,7 @@ def task_update(*, actor: User | None, task: Task, version: int | str | None, **
         for name in changed:
             setattr(locked, name, values[name])
         if "assignee" in changed and "team" not in values:
-            locked.team_id = team_id_default(locked.assignee)
+            locked.team_id = user_default_team_id(locked.assignee)
         if "due_at" in changed:
             locked.reminded_at = None
             locked.overdue_notified_at = None

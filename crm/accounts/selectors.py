@@ -42,6 +42,13 @@ def user_team_ids(user: User) -> frozenset[int]:
     return getattr(user, _TEAM_IDS_CACHE)
 
 
+def user_default_team_id(user: User | None) -> int | None:
+    """The team a record owned by `user` is filed under when none is given: their first team."""
+    if user is None:
+        return None
+    return min(user_team_ids(user), default=None)
+
+
 def _owner_model(model: type[Model], path: str) -> type[Model]:
     for name in filter(None, path.split("__")):
         model = model._meta.get_field(name).related_model

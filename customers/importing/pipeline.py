@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import records_visible_to, user_is_admin
+from crm.accounts.selectors import records_visible_to, user_default_team_id, user_is_admin
 from customers.importing import writing
 from customers.importing.mapping import mapping_errors
 from customers.importing.matching import (
@@ -46,7 +46,7 @@ from customers.importing.report import (
 from customers.importing.rows import DAY_FIRST, KEY_FIELDS, CleanRow, RowCleaner, address_notes
 from customers.locks import customers_lock
 from customers.models import Company, Customer
-from customers.services.customers import default_team_id_for, tag_list_get_or_create
+from customers.services.customers import tag_list_get_or_create
 
 BATCH_ROWS = 2_000
 # Statistics are refreshed once the customers created since the last refresh exceed this many
@@ -137,7 +137,7 @@ class CustomerImport:
         self.options = options
         self.actor = actor
         self.owner = owner
-        self.team_id = default_team_id_for(owner)
+        self.team_id = user_default_team_id(owner)
         self.sees_everything = actor is None or user_is_admin(actor)
         self.report = report
         self.batch_size = batch_size or BATCH_ROWS

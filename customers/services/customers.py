@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import user_team_ids
+from crm.accounts.selectors import user_default_team_id
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
 from customers.models import Company, Customer, Interaction, Order, Tag
 
@@ -121,13 +121,6 @@ def _apply_consent(customer: Customer, changed: set[str]) -> None:
         changed.add("marketing_consent_at")
 
 
-def default_team_id_for(user: User | None) -> int | None:
-    """The team a record owned by `user` is filed under when none is given: their first team."""
-    if user is None:
-        return None
-    return min(user_team_ids(user), default=None)
-
-
 def customer_create(*, actor: User | None, **values) -> Customer:
     """Create a customer owned by `actor` (and their first team) unless told otherwise."""
     cleaned = _clean_customer_values(values)
@@ -136,7 +129,7 @@ def customer_create(*, actor: User | None, **values) -> Customer:
     if "owner" not in cleaned:
         customer.owner = actor
     if "team" not in cleaned:
-        customer.team_id = default_team_id_for(customer.owner)
+        customer.team_id = user_default_team_id(customer.owner)
     _apply_consent(customer, {"marketing_consent"})
     customer.full_clean()
     with transaction.atomic():
@@ -179,7 +172,7 @@ def company_create(*, actor: User | None, **values) -> Company:
     if "owner" not in values:
         company.owner = actor
     if "team" not in values:
-        company.team_id = default_team_id_for(company.owner)
+        company.team_id = user_default_team_id(company.owner)
     company.full_clean()
     company.save()
     return company

@@ -35,13 +35,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
+from crm.accounts.selectors import user_default_team_id
 from customers.importing.mapping import mapping_errors, mapping_suggest
 from customers.importing.pipeline import CustomerImport, ImportOptions, ImportRefused
 from customers.importing.reading import CsvFile, FileUnreadable
 from customers.importing.report import DiscardedReport, ImportCounts, PartedReport, ReportSink
 from customers.importing.rows import DAY_FIRST, MONTH_FIRST, default_date_order
 from customers.models import ImportJob
-from customers.services.customers import default_team_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def import_job_create(
     name = Path(original_name or file.name or "import.csv").name
     job = ImportJob(
         owner=actor,
-        team_id=default_team_id_for(actor),
+        team_id=user_default_team_id(actor),
         original_name=name[:255],
         options=cleaned_options,
     )

@@ -18,11 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to
+from crm.accounts.selectors import record_is_visible_to, user_default_team_id
 from customers.cleaning import fold_whitespace
 from customers.models import Customer, Segment
 from customers.selectors.customers import segment_customers_visible
-from customers.services.customers import default_team_id_for
 from sales.models import Campaign, CampaignMember
 
 CAMPAIGN_EDITABLE_FIELDS = (
@@ -103,7 +102,7 @@ def campaign_create(*, actor: User | None, **values) -> Campaign:
     if "owner" not in values:
         campaign.owner = actor
     if "team" not in values:
-        campaign.team_id = default_team_id_for(campaign.owner)
+        campaign.team_id = user_default_team_id(campaign.owner)
     if not campaign.currency:
         campaign.currency = settings.CRM_DEFAULT_CURRENCY
     _check_values(campaign, actor=actor, segment_changed=True)

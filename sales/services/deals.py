@@ -20,10 +20,9 @@ from django.utils.translation import gettext as _
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to
+from crm.accounts.selectors import record_is_visible_to, user_default_team_id
 from crm.concurrency import version_check
 from customers.models import Customer, Product
-from customers.services.customers import default_team_id_for
 from sales.locks import deals_lock
 from sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
 from sales.selectors.deals import deals_stale_unnotified
@@ -213,7 +212,7 @@ def deal_create(*, actor: User | None, lines: Iterable[LineValues] | None = None
         if choice and choice.team and "team" not in values:
             deal.team = choice.team
     if "team" not in values and deal.team_id is None:
-        deal.team_id = default_team_id_for(deal.owner)
+        deal.team_id = user_default_team_id(deal.owner)
     _check_stage(deal)
     now = timezone.now()
     _enter_stage(deal, previous=None, at=now)

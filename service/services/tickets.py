@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import Team, User
-from crm.accounts.selectors import record_is_visible_to, user_team_ids
+from crm.accounts.selectors import record_is_visible_to, user_default_team_id
 from crm.concurrency import version_check
 from customers.models import Customer, Interaction
 from customers.services.customers import tag_list_get_or_create
@@ -91,10 +91,6 @@ def _refuse_unknown(values: dict[str, Any]) -> None:
         raise ValidationError(
             {name: _("This field cannot be set here.") for name in sorted(unknown)}
         )
-
-
-def _first_team(user: User | None) -> int | None:
-    return min(user_team_ids(user), default=None) if user is not None else None
 
 
 def support_team_id() -> int | None:
@@ -192,9 +188,9 @@ def ticket_create(
         ticket.assignee = actor
     if "team" not in values:
         ticket.team_id = (
-            _first_team(ticket.assignee)
+            user_default_team_id(ticket.assignee)
             or (None if ticket.assignee else support_team_id())
-            or _first_team(actor)
+            or user_default_team_id(actor)
             or customer.team_id
         )
     ticket.created_by = actor if actor is not None and actor.is_authenticated else None
@@ -245,7 +241,7 @@ def ticket_update(*, actor: User | None, ticket: Ticket, version, **values) -> T
         for name in changed:
             setattr(locked, name, values[name])
         if "assignee" in changed and "team" not in values and locked.assignee is not None:
-            locked.team_id = _first_team(locked.assignee) or locked.team_id
+            locked.team_id = user_default_team_id(locked.assignee) or locked.team_id
         if "priority" in changed:
             sla.ticket_sla_apply(locked)
         locked.full_clean()
