@@ -113,6 +113,14 @@ class RecordShare(TimeStampedModel):
         blank=True,
         related_name="shares",
     )
+
+    class Access(models.TextChoices):
+        READ = "read", _("Can view")
+        EDIT = "edit", _("Can edit")
+
+    access = models.CharField(
+        _("access"), max_length=4, choices=Access.choices, default=Access.READ
+    )
     shared_by = models.ForeignKey(
         User,
         verbose_name=_("shared by"),

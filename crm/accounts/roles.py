@@ -71,13 +71,26 @@ SERVICE_AGENT_GRANTS = {
     "service.holiday": READ,
 }
 
+# Everyone works together: chats, tasks, meetings and files, sharing what they may edit, and
+# reading their teams' activity feed.
+COLLABORATION_GRANTS = {
+    "collaboration": WORK,
+    "collaboration.attachment": ALL,
+    "collaboration.event": ALL,
+    "collaboration.taskcomment": ALL,
+    "collaboration.notificationpreference": ALL,
+    "collaboration.calendarfeed": ALL,
+    "accounts.recordshare": ALL,
+    "activity.activityevent": READ,
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     SALES_REP: {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": WORK,
         **SALES_REP_GRANTS,
-        "collaboration": WORK,
+        **COLLABORATION_GRANTS,
         "analytics": READ,
     },
     SERVICE_AGENT: {
@@ -87,7 +100,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         # Anyone may call the service desk, whichever rep owns them.
         "customers.customer": ("see_all",),
         **SERVICE_AGENT_GRANTS,
-        "collaboration": WORK,
+        **COLLABORATION_GRANTS,
         "analytics": READ,
     },
     MARKETING: {
@@ -95,7 +108,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.user": READ,
         "customers": (*WORK, "import", "export"),
         **MARKETING_GRANTS,
-        "collaboration": WORK,
+        **COLLABORATION_GRANTS,
         "analytics": READ,
     },
     MANAGER: {
@@ -106,7 +119,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "customers": (*ALL, "import", "export", "merge"),
         "sales": ALL,
         "service": ALL,
+        **COLLABORATION_GRANTS,
         "collaboration": ALL,
+        "activity": READ,
         "analytics": WORK,
     },
     ADMIN: ALL_PERMISSIONS,

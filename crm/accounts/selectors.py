@@ -7,6 +7,12 @@ The rule (one place, used by every page, endpoint, export, chart and chat room):
   to or manage (a manager's reach is the teams they manage), and the records shared with them or
   with one of those teams.
 
+Editing follows the same rule, except that a share granting only "read" lets one see a record,
+not change it, and "see all" is a permission to read.
+
+A model whose records also belong to the people taking part (an event's attendees) names the
+path to those users in `visibility_participants`; they see the record as well.
+
 A model that has no owner of its own (an order, say) names the path to the record that does in
 `visibility_path` (`"customer"`), and is visible exactly when that record is. A model whose
 owner field has another name (a task's assignee) names it in `visibility_owner_field`.
@@ -55,7 +61,7 @@ def _owner_model(model: type[Model], path: str) -> type[Model]:
     return model
 
 
-def visibility_condition(*, user: User, model: type[Model]) -> Q:
+def visibility_condition(*, user: User, model: type[Model], for_edit: bool = False) -> Q:
     path = getattr(model, "visibility_path", "")
     prefix = f"{path}__" if path else ""
     owner_model = _owner_model(model, path)
@@ -65,10 +71,16 @@ def visibility_condition(*, user: User, model: type[Model]) -> Q:
     shares = RecordShare.objects.filter(
         content_type=ContentType.objects.get_for_model(owner_model)
     ).filter(Q(user=user) | Q(team_id__in=team_ids))
+    if for_edit:
+        shares = shares.filter(access=RecordShare.Access.EDIT)
     condition = Q(**{f"{owner}_id": user.pk}) | Q(**{f"{prefix}pk__in": shares.values("object_id")})
     if team_ids:
         teammates = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
         condition |= Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{owner}_id__in": teammates})
+    participants = getattr(owner_model, "visibility_participants", "")
+    if participants and not for_edit:
+        taking_part = owner_model._default_manager.filter(**{participants: user}).values("pk")
+        condition |= Q(**{f"{prefix}pk__in": taking_part})
     return condition
 
 
@@ -92,6 +104,21 @@ def records_visible_to(*, user: User, queryset: QuerySet) -> QuerySet:
 def record_is_visible_to(*, user: User, record: Model) -> bool:
     queryset = type(record)._default_manager.filter(pk=record.pk)
     return records_visible_to(user=user, queryset=queryset).exists()
+
+
+def records_editable_by(*, user: User, queryset: QuerySet) -> QuerySet:
+    """The records of `queryset` that `user` may change: those they see, less the ones they see
+    only through a read-only share or a "see all" permission."""
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user_is_admin(user):
+        return queryset
+    return queryset.filter(visibility_condition(user=user, model=queryset.model, for_edit=True))
+
+
+def record_is_editable_by(*, user: User, record: Model) -> bool:
+    queryset = type(record)._default_manager.filter(pk=record.pk)
+    return records_editable_by(user=user, queryset=queryset).exists()
 
 
 def team_list() -> QuerySet[Team]:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "crm.accounts",
+    "crm.activity",
     "customers",
     "sales",
     "service",

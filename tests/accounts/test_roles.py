@@ -34,12 +34,15 @@ def test_the_five_role_groups_exist_after_migrations():
                 "customers.view_company",
                 "accounts.view_team",
                 "accounts.view_user",
+                "accounts.add_recordshare",
+                "collaboration.add_chatmessage",
+                "collaboration.delete_attachment",
             },
             {
                 "customers.delete_customer",
                 "accounts.change_team",
                 "accounts.add_user",
-                "accounts.view_recordshare",
+                "collaboration.delete_chatroom",
             },
         ),
         (

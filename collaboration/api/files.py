@@ -1,0 +1,4 @@
+"""Reserved for issue 6 work in progress."""
+
+routes = []
+urlpatterns = []

@@ -1,0 +1,48 @@
+"""Pushing events to open browser tabs over the channel layer.
+
+Every tab holds one WebSocket (`ws/live/`, collaboration.consumers.LiveConsumer) that joins its
+user's group and the groups of the chat rooms it has subscribed to. Services push after their
+transaction commits, so a browser never hears of a row that was rolled back; a push that fails
+(Redis unreachable) is logged and dropped, because the row is stored and every client catches up
+from the database when it reconnects.
+"""
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# The consumer method that forwards a pushed payload to the browser as it is.
+LIVE_EVENT_TYPE = "live.event"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def room_group(room_id: int) -> str:
+    return f"chat.room.{room_id}"
+
+
+def team_presence_group(team_id: int) -> str:
+    return f"presence.team.{team_id}"
+
+
+def live_send(*, group: str, payload: dict[str, Any]) -> None:
+    """Push `payload` (a JSON-able dict with a "type") to every socket in `group`, now."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": LIVE_EVENT_TYPE, "payload": payload})
+    except Exception:  # any layer failure: the row is stored and clients catch up
+        logger.warning("live push to %s failed", group, exc_info=True)
+
+
+def live_send_on_commit(*, group: str, payload: dict[str, Any]) -> None:
+    """Push once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: live_send(group=group, payload=payload))

@@ -1,0 +1,3 @@
+"""Reserved for issue 6 work in progress."""
+
+urlpatterns = []
