@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.navigation import NavItem, register_nav_item
@@ -19,5 +20,14 @@ class CollaborationConfig(AppConfig):
     verbose_name = _("Collaboration")
 
     def ready(self) -> None:
+        from collaboration.demo import seed_collaboration
+        from crm.demo import register_demo_seeder
+        from customers.registry import register_record_url
+
         for item in NAV_ITEMS:
             register_nav_item(item)
+        register_demo_seeder(order=40, name="collaboration", seeder=seed_collaboration)
+        register_record_url(
+            model_label="collaboration.task",
+            url=lambda pk: reverse("collaboration:task_detail", args=[pk]),
+        )

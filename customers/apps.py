@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.navigation import NavGroup, NavItem, register_nav_group, register_nav_item
@@ -71,7 +72,7 @@ class CustomersConfig(AppConfig):
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
         from customers import demo
-        from customers.registry import register_timeline_source
+        from customers.registry import register_record_url, register_timeline_source
         from customers.selectors import records
         from customers.views import lists
 
@@ -79,6 +80,14 @@ class CustomersConfig(AppConfig):
         for item in NAV_ITEMS:
             register_nav_item(item)
         register_home_panel(10, lists.my_customers_panel)
+        register_record_url(
+            model_label="customers.customer",
+            url=lambda pk: reverse("customers:customer_detail", args=[pk]),
+        )
+        register_record_url(
+            model_label="customers.company",
+            url=lambda pk: reverse("customers:company_detail", args=[pk]),
+        )
         register_demo_seeder(order=10, name="customers", seeder=demo.seed_customers)
         register_timeline_source(
             key="interactions",

@@ -5,18 +5,36 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from collaboration.models import Notification, Task
+from collaboration.models import (
+    CalendarFeed,
+    ChatRoom,
+    EventGuest,
+    Notification,
+    NotificationPreference,
+    Task,
+)
 from crm.accounts.services import record_share
+from crm.activity.services import activity_record
 from customers.models import Customer
 from sales.models import Deal, Pipeline, Stage
 from sales.services.deals import deal_create
 from service.models import Ticket
 from service.services.tickets import ticket_change_status, ticket_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
-from tests.collaboration.factories import NotificationFactory, TaskFactory
+from tests.collaboration.factories import (
+    AttachmentFactory,
+    ChatMembershipFactory,
+    ChatMessageFactory,
+    EventAttendeeFactory,
+    EventFactory,
+    NotificationFactory,
+    TaskCommentFactory,
+    TaskFactory,
+)
 from tests.customers.factories import (
     CompanyFactory,
     CustomerFactory,
@@ -56,7 +74,7 @@ from tests.service.factories import (
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "customers", "sales", "service", "collaboration", "analytics"}
+OUR_APPS = {"accounts", "activity", "customers", "sales", "service", "collaboration", "analytics"}
 OUR_MODELS = [model for model in apps.get_models() if model._meta.app_label in OUR_APPS]
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -96,8 +114,25 @@ def some_of_everything(superuser):
     CampaignMemberFactory(customer=customers[0])
     SalesTargetFactory(team=team)
     WebFormSubmissionFactory(customer=customers[2], created_lead=True)
-    TaskFactory(assignee=membership.user, team=team, created_by=superuser)
+    task = TaskFactory(assignee=membership.user, team=team, created_by=superuser)
+    TaskCommentFactory(task=task, author=membership.user)
     NotificationFactory(recipient=membership.user)
+    NotificationPreference.objects.create(user=membership.user, kind="mention", email_digest=True)
+    team_room = ChatRoom.objects.create(kind=ChatRoom.Kind.TEAM, team=team, name=team.name)
+    ChatMembershipFactory(room=team_room, user=membership.user)
+    message = ChatMessageFactory(room=team_room, author=membership.user)
+    AttachmentFactory(related_record=message, uploaded_by=membership.user)
+    AttachmentFactory(related_record=customers[0], uploaded_by=membership.user)
+    event = EventFactory(organizer=membership.user, team=team)
+    EventAttendeeFactory(event=event, user=team.manager)
+    EventGuest.objects.create(
+        event=event,
+        guest_type=ContentType.objects.get_for_model(Customer),
+        guest_id=customers[0].pk,
+        name=str(customers[0]),
+    )
+    CalendarFeed.objects.create(user=membership.user, token_hash="0" * 64)
+    activity_record(verb="deal_won", summary="Won", actor=membership.user, team=team)
     ticket = TicketFactory(
         customer=customers[0],
         assignee=membership.user,
