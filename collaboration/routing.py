@@ -1,7 +1,7 @@
 from django.urls import path
 
-from collaboration.consumers import PingConsumer
+from collaboration.consumers import LiveConsumer
 
 websocket_urlpatterns = [
-    path("ws/ping/", PingConsumer.as_asgi()),
+    path("ws/live/", LiveConsumer.as_asgi()),
 ]
