@@ -50,7 +50,11 @@ def test_erasure_removes_what_the_person_wrote_and_keeps_the_ticket(admin_user):
         customer=customer,
         subject="Broken lid",
         description="My address is 1 Long Road",
-        attachments=[SimpleUploadedFile("photo.jpg", b"jpeg", content_type="image/jpeg")],
+        attachments=[
+            SimpleUploadedFile(
+                "photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", content_type="image/jpeg"
+            )
+        ],
     )
 
     customer_erase(actor=admin_user, customer=customer, reason="Asked to be forgotten")
