@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from collaboration.models import Task
 from collaboration.selectors.tasks import related_content_type, related_type_choices
+from collaboration.services.task_comments import MAX_COMMENT_LENGTH
 from crm.accounts.models import User
 from crm.accounts.selectors import user_list_active
 
@@ -113,3 +114,19 @@ class TaskForm(forms.Form):
             "description": task.description,
             "version": task.version,
         }
+
+
+class TaskMoveForm(forms.Form):
+    """A card moved on the task board: the status it goes to and the version it was shown at."""
+
+    status = forms.ChoiceField(label=gettext_lazy("Move to"), choices=Task.Status.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TaskCommentForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Comment"),
+        max_length=MAX_COMMENT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Mention someone with @username to let them know."),
+    )

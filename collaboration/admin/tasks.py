@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from collaboration.models import Notification, Task
+from collaboration.models import Task, TaskComment
+from collaboration.services.task_comments import task_comment_add, task_comment_delete
 from collaboration.services.tasks import (
     TASK_EDITABLE_FIELDS,
     task_create,
@@ -8,6 +9,28 @@ from collaboration.services.tasks import (
     task_update,
 )
 from crm.admin_services import ServiceAdmin, changed_values, given_values
+
+
+class TaskCommentInline(admin.TabularInline):
+    """The task's comments, to read: they are added and deleted through the comment admin (or
+    the task's page), which tells the people concerned."""
+
+    model = TaskComment
+    fields = ["author", "body", "created_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
 
 
 @admin.register(Task)
@@ -33,6 +56,7 @@ class TaskAdmin(ServiceAdmin):
     ]
     date_hierarchy = "due_at"
     show_full_result_count = False
+    inlines = [TaskCommentInline]
 
     def service_save(self, request, form, formsets, change):
         if not change:
@@ -47,13 +71,27 @@ class TaskAdmin(ServiceAdmin):
         task_delete(actor=request.user, task=obj)
 
 
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "kind", "title", "read_at"]
-    list_select_related = ["recipient"]
-    list_filter = ["kind"]
-    search_fields = ["title", "recipient__username"]
-    autocomplete_fields = ["recipient"]
-    readonly_fields = ["created_at"]
+@admin.register(TaskComment)
+class TaskCommentAdmin(ServiceAdmin):
+    """Comments are added through task_comment_add (so the assignee, the creator and anyone
+    mentioned hear of them) and deleted through task_comment_delete; they are not edited."""
+
+    list_display = ["created_at", "task", "author"]
+    list_select_related = ["task", "author"]
+    search_fields = ["body", "task__title", "author__username"]
+    autocomplete_fields = ["task"]
+    fields = ["task", "body", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def service_save(self, request, form, formsets, change):
+        return task_comment_add(
+            actor=request.user, task=form.cleaned_data["task"], body=form.cleaned_data["body"]
+        )
+
+    def service_delete(self, request, obj):
+        task_comment_delete(actor=request.user, comment=obj)

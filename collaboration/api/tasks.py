@@ -1,4 +1,4 @@
-"""/api/v1/ for follow-up tasks and the caller's notifications.
+"""/api/v1/ for follow-up tasks.
 
 Reads go through the selectors (so through the visibility rule: a task is its assignee's) and
 writes through the services, so the API validates exactly as the browser forms do. An update
@@ -6,17 +6,17 @@ names the `version` it was made from and gets 409 when the task has changed sinc
 """
 
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from collaboration.models import Notification, Task
-from collaboration.selectors import notifications as notification_selectors
+from collaboration.models import Task, TaskComment
+from collaboration.selectors import task_comments as comment_selectors
 from collaboration.selectors import tasks as selectors
+from collaboration.services import task_comments as comment_services
 from collaboration.services import tasks as services
-from collaboration.services.notifications import notifications_mark_read
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
@@ -132,6 +132,35 @@ class TaskStatusChangeSerializer(serializers.Serializer):
     )
 
 
+class TaskCommentSerializer(serializers.ModelSerializer):
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TaskComment
+        fields = ["id", "task", "author", "author_name", "body", "created_at", "updated_at"]
+        read_only_fields = ["id", "task", "author", "author_name", "created_at", "updated_at"]
+        extra_kwargs = {
+            "body": {
+                "help_text": _("Up to 5000 characters; @username lets that colleague know."),
+            }
+        }
+
+    def get_author_name(self, comment: TaskComment) -> str:
+        return str(comment.author) if comment.author else ""
+
+
+class TaskCommentPermissions(BasePermission):
+    """Reading a task's comments takes seeing tasks and comments; writing one, adding comments."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user.is_authenticated or not user.has_perm("collaboration.view_task"):
+            return False
+        if request.method in SAFE_METHODS:
+            return user.has_perm("collaboration.view_taskcomment")
+        return user.has_perm("collaboration.add_taskcomment")
+
+
 class TaskViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Follow-up tasks the caller may see: their own, their teams' and those shared with them.
 
@@ -173,89 +202,65 @@ class TaskViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         """Open a done or cancelled task again."""
         return self._change_status(request, services.task_reopen)
 
-
-# Notifications -----------------------------------------------------------------------------------
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    related_type = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Notification
-        fields = [
-            "id",
-            "kind",
-            "title",
-            "body",
-            "url",
-            "related_type",
-            "related_id",
-            "created_at",
-            "read_at",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field({"type": "string", "nullable": True, "example": "collaboration.task"})
-    def get_related_type(self, notification: Notification) -> str | None:
-        if notification.related_type is None:
-            return None
-        return selectors.content_type_label(notification.related_type)
-
-
-class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", label=_("Unread only (true) or read (false)")
+    @extend_schema(
+        methods=["GET"],
+        responses=TaskCommentSerializer(many=True),
+        description=_("The task's comments, oldest first."),
     )
-
-    class Meta:
-        model = Notification
-        fields = ["kind", "unread"]
-
-
-class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.IntegerField(),
-        required=False,
-        max_length=1000,
-        help_text=_("The notifications to mark read; left out, all of the caller's unread ones."),
+    @extend_schema(
+        methods=["POST"],
+        request=TaskCommentSerializer,
+        responses={201: TaskCommentSerializer},
+        description=_(
+            "Comment on the task. Its assignee and creator hear of it, and so does anyone "
+            "named as @username who may see the task."
+        ),
     )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[TaskCommentPermissions],
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def comments(self, request, pk=None):
+        task = self.get_object()
+        if request.method == "POST":
+            data = TaskCommentSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            comment = call_service(
+                comment_services.task_comment_add,
+                actor=request.user,
+                task=task,
+                body=data.validated_data["body"],
+            )
+            return Response(TaskCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        comments = comment_selectors.task_comments_for(user=request.user, task=task)
+        page = self.paginate_queryset(comments)
+        if page is not None:
+            return self.get_paginated_response(TaskCommentSerializer(page, many=True).data)
+        return Response(TaskCommentSerializer(comments, many=True).data)
 
 
-class MarkedReadSerializer(serializers.Serializer):
-    marked = serializers.IntegerField()
-
-
-class NotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+class TaskCommentViewSet(
+    mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
-    """The caller's own notifications, newest first; nobody sees anyone else's."""
+    """One comment on a task the caller may see; its author (or an admin) may delete it. List
+    and add comments under `/tasks/{id}/comments/`."""
 
-    serializer_class = NotificationSerializer
-    filterset_class = NotificationFilter
-    ordering_fields = ["created_at"]
+    serializer_class = TaskCommentSerializer
 
     def get_queryset(self):
-        return notification_selectors.notification_list_for(user=self.request.user)
+        return comment_selectors.task_comment_list_visible(user=self.request.user)
 
-    @extend_schema(request=MarkReadSerializer, responses=MarkedReadSerializer)
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="mark-read",
-        permission_classes=[ChangeOnPostPermissions],
-    )
-    def mark_read(self, request):
-        """Mark the caller's notifications read: those named in `ids`, or all of them."""
-        data = MarkReadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        marked = notifications_mark_read(
-            recipient=request.user, notification_ids=data.validated_data.get("ids")
+    def perform_destroy(self, instance):
+        call_service(
+            comment_services.task_comment_delete, actor=self.request.user, comment=instance
         )
-        return Response(MarkedReadSerializer({"marked": marked}).data)
 
 
 routes = [
     ("tasks", TaskViewSet, "task"),
-    ("notifications", NotificationViewSet, "notification"),
+    ("task-comments", TaskCommentViewSet, "task-comment"),
 ]
 urlpatterns: list = []

@@ -5,6 +5,7 @@ apps whose records it links to; `TASK_RELATED_TYPES` names the kinds of record a
 about and the page each one opens on.
 """
 
+import functools
 from datetime import date, datetime, time, timedelta
 
 import django_filters
@@ -28,8 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collaboration.models import Task
-from crm.accounts.models import User
-from crm.accounts.selectors import records_visible_to, user_team_ids
+from crm.accounts.models import Team, User
+from crm.accounts.selectors import (
+    records_visible_to,
+    user_is_admin,
+    user_list_active,
+    user_team_ids,
+)
 
 # "app_label.model" of each kind of record a task may be about -> the URL name of its page.
 TASK_RELATED_TYPES: dict[str, str] = {
@@ -193,6 +199,12 @@ def tasks_due_today_and_overdue(*, user: User, now: datetime | None = None) -> Q
     return task_list_visible(user=user).filter(open_condition(), assignee=user, due_at__lt=end)
 
 
+def task_teams_for(*, user: User) -> QuerySet[Team]:
+    """The teams whose tasks `user` may pick to look at: their own (an admin, every team)."""
+    teams = Team.objects.order_by("name")
+    return teams if user_is_admin(user) else teams.filter(pk__in=user_team_ids(user))
+
+
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -203,8 +215,8 @@ class TaskFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Task.Status.choices, label=_("Status"))
     priority = django_filters.ChoiceFilter(choices=Task.Priority.choices, label=_("Priority"))
     kind = django_filters.ChoiceFilter(choices=Task.Kind.choices, label=_("Kind"))
-    assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("Assignee (id)"))
-    team = django_filters.NumberFilter(field_name="team_id", label=_("Team (id)"))
+    assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
+    team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Assigned to me"))
     my_teams = django_filters.BooleanFilter(method="filter_my_teams", label=_("In my teams"))
     open = django_filters.BooleanFilter(method="filter_open", label=_("Open"))
@@ -222,6 +234,25 @@ class TaskFilter(django_filters.FilterSet):
     class Meta:
         model = Task
         fields = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The page shows assignee and team as selects; their options are read only when the
+        # form is drawn, so the API (which takes ids) pays no query for them, and once (a select
+        # reads its options twice).
+        self.filters["assignee"].extra["widget"] = forms.Select(
+            choices=functools.cache(
+                lambda: [("", _("Anyone")), *((u.pk, str(u)) for u in user_list_active())]
+            )
+        )
+        self.filters["team"].extra["widget"] = forms.Select(
+            choices=functools.cache(
+                lambda: [
+                    ("", _("Any team")),
+                    *((team.pk, team.name) for team in task_teams_for(user=self._user())),
+                ]
+            )
+        )
 
     def _user(self) -> User:
         return self.request.user

@@ -1,5 +1,4 @@
-"""/api/v1/tasks/ and /api/v1/notifications/: create, read, update with a version, complete,
-filters, visibility and the caller's own notifications."""
+"""/api/v1/tasks/: create, read, update with a version, complete, filters and visibility."""
 
 from datetime import timedelta
 
@@ -8,15 +7,14 @@ import yaml
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from collaboration.models import Notification, Task
-from tests.collaboration.factories import NotificationFactory, TaskFactory
+from collaboration.models import Task
+from tests.collaboration.factories import TaskFactory
 from tests.customers.factories import CustomerFactory
 from tests.sales.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
 
 TASKS = "/api/v1/tasks/"
-NOTIFICATIONS = "/api/v1/notifications/"
 
 
 def task_url(task, action=""):
@@ -183,38 +181,6 @@ def test_a_rep_cannot_delete_through_the_api_but_a_manager_can(
     assert not Task.objects.exists()
 
 
-def test_notifications_are_the_callers_own_newest_first(rep_client, rep, rep_teammate):
-    now = timezone.now()
-    old = NotificationFactory(recipient=rep, read_at=now)
-    Notification.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=1))
-    new = NotificationFactory(recipient=rep)
-    theirs = NotificationFactory(recipient=rep_teammate)
-
-    listed = rep_client.get(NOTIFICATIONS).json()["results"]
-    unread = rep_client.get(NOTIFICATIONS, {"unread": "true"}).json()["results"]
-
-    assert [row["id"] for row in listed] == [new.pk, old.pk]
-    assert [row["id"] for row in unread] == [new.pk]
-    assert rep_client.get(f"{NOTIFICATIONS}{theirs.pk}/").status_code == 404
-
-
-def test_mark_read_some_or_all(rep_client, rep, rep_teammate):
-    first, *_others = NotificationFactory.create_batch(3, recipient=rep)
-    theirs = NotificationFactory(recipient=rep_teammate)
-
-    some = rep_client.post(
-        f"{NOTIFICATIONS}mark-read/",
-        {"ids": [first.pk, theirs.pk]},
-        content_type="application/json",
-    )
-    assert some.json() == {"marked": 1}
-
-    rest = rep_client.post(f"{NOTIFICATIONS}mark-read/", {}, content_type="application/json")
-    assert rest.json() == {"marked": 2}
-    theirs.refresh_from_db()
-    assert theirs.read_at is None
-
-
 def test_the_schema_documents_the_endpoints_without_warnings(rep_client, capsys):
     response = rep_client.get("/api/v1/schema/")
 
@@ -224,8 +190,6 @@ def test_the_schema_documents_the_endpoints_without_warnings(rep_client, capsys)
         "/api/v1/tasks/{id}/",
         "/api/v1/tasks/{id}/complete/",
         "/api/v1/tasks/{id}/reopen/",
-        "/api/v1/notifications/",
-        "/api/v1/notifications/mark-read/",
     ):
         assert path in schema["paths"], path
     captured = capsys.readouterr()

@@ -1,5 +1,5 @@
-"""The task pages (list with its tabs, new, detail, edit, complete, reopen, delete) and the
-notification list, as a signed-in user sees them."""
+"""The task pages (list with its tabs, new, detail, edit, complete, reopen, delete), as a
+signed-in user sees them."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,9 +7,9 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from collaboration.models import Notification, Task
+from collaboration.models import Task
 from sales.models import Deal
-from tests.collaboration.factories import NotificationFactory, TaskFactory
+from tests.collaboration.factories import TaskFactory
 from tests.customers.factories import CustomerFactory
 from tests.sales.factories import DealFactory
 
@@ -132,7 +132,7 @@ def test_the_list_is_paged_and_its_queries_bounded(
     client.get(LIST_URL)  # warm the content type cache
 
     # when
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         first = client.get(LIST_URL)
     second = client.get(LIST_URL, {"page": 2})
 
@@ -363,49 +363,3 @@ def test_a_rep_cannot_delete_a_task_but_a_manager_can(rep_client, client_for, ma
 
     assert response.status_code == 302
     assert not Task.objects.exists()
-
-
-# Notifications -----------------------------------------------------------------------------------
-
-
-def test_the_notification_list_shows_only_ones_own_newest_first_unread_marked(
-    rep_client, rep, rep_teammate
-):
-    now = timezone.now()
-    old = NotificationFactory(recipient=rep, title="Old and read", read_at=now)
-    new = NotificationFactory(recipient=rep, title="New and unread")
-    Notification.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=1))
-    NotificationFactory(recipient=rep_teammate, title="Someone else's")
-
-    response = rep_client.get("/collaboration/notifications/")
-
-    assert response.status_code == 200
-    assert [n.title for n in response.context["notifications"]] == [new.title, old.title]
-    body = response.content.decode()
-    assert "Someone else's" not in body
-    assert body.count('data-unread="true"') == 1
-    assert response.context["unread_count"] == 1
-
-
-def test_mark_all_read(rep_client, rep, rep_teammate):
-    NotificationFactory.create_batch(3, recipient=rep)
-    NotificationFactory(recipient=rep_teammate)
-
-    response = rep_client.post("/collaboration/notifications/read/")
-
-    assert response.status_code == 302
-    assert not Notification.objects.filter(recipient=rep, read_at__isnull=True).exists()
-    assert Notification.objects.filter(recipient=rep_teammate, read_at__isnull=True).count() == 1
-
-
-def test_opening_a_notification_marks_it_read_and_follows_its_link(rep_client, rep, rep_teammate):
-    mine = NotificationFactory(recipient=rep, url="/collaboration/tasks/")
-    theirs = NotificationFactory(recipient=rep_teammate, url="/collaboration/tasks/")
-
-    response = rep_client.post(f"/collaboration/notifications/{mine.pk}/open/")
-
-    assert response.status_code == 302
-    assert response["Location"] == "/collaboration/tasks/"
-    mine.refresh_from_db()
-    assert mine.read_at is not None
-    assert rep_client.post(f"/collaboration/notifications/{theirs.pk}/open/").status_code == 404
