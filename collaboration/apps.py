@@ -12,6 +12,27 @@ NAV_ITEMS = [
         order=105,
         permission="collaboration.view_task",
     ),
+    NavItem(
+        key="chat",
+        label=_("Chat"),
+        url_name="collaboration:chat_home",
+        order=106,
+        permission="collaboration.view_chatroom",
+    ),
+    NavItem(
+        key="calendar",
+        label=_("Calendar"),
+        url_name="collaboration:calendar",
+        order=107,
+        permission="collaboration.view_event",
+    ),
+    NavItem(
+        key="activity",
+        label=_("Activity"),
+        url_name="collaboration:activity_feed",
+        order=108,
+        permission="activity.view_activityevent",
+    ),
 ]
 
 
@@ -31,3 +52,21 @@ class CollaborationConfig(AppConfig):
             model_label="collaboration.task",
             url=lambda pk: reverse("collaboration:task_detail", args=[pk]),
         )
+        register_record_url(
+            model_label="collaboration.event",
+            url=lambda pk: reverse("collaboration:event_detail", args=[pk]),
+        )
+
+        from collaboration.templatetags.collaboration_tools import customer_tool_rows
+        from customers.registry import ProfilePanel, register_profile_panel
+
+        def customer_collaboration_panel(customer, user) -> ProfilePanel | None:
+            rows = customer_tool_rows(customer=customer, user=user)
+            return ProfilePanel(title=_("Collaboration"), rows=rows) if rows else None
+
+        register_profile_panel(order=50, provider=customer_collaboration_panel)
+
+        from collaboration.selectors.chat import chat_timeline_entries
+        from customers.registry import register_timeline_source
+
+        register_timeline_source(key="chat", label=_("Discussion"), fetch=chat_timeline_entries)

@@ -32,4 +32,16 @@ app.conf.beat_schedule = {
         "task": "collaboration.tasks_remind_task",
         "schedule": crontab(minute="*/5"),
     },
+    "send-notification-digests": {
+        "task": "collaboration.notifications_send_digests_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "remind-events": {
+        "task": "collaboration.events_send_reminders_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "log-held-meetings": {
+        "task": "collaboration.events_log_meetings_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -71,11 +71,16 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
+        from crm.signals import meeting_held
         from customers import demo
+        from customers.meetings import log_meeting_interactions
         from customers.registry import register_record_url, register_timeline_source
         from customers.selectors import records
         from customers.views import lists
 
+        meeting_held.connect(
+            log_meeting_interactions, dispatch_uid="customers.log_meeting_interactions"
+        )
         register_nav_group(NavGroup(key="customers", label=_("Customers"), order=10))
         for item in NAV_ITEMS:
             register_nav_item(item)

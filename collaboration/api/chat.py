@@ -33,7 +33,6 @@ from crm.api.calls import call_service
 from crm.api.permissions import ModelPermissions
 
 # The kinds of record that have a discussion room, as "app_label.model".
-DISCUSSION_TYPES = ("customers.customer", "sales.deal", "service.ticket")
 MESSAGES_PAGE_SIZE = 50
 MESSAGES_MAX_PAGE_SIZE = 200
 
@@ -209,7 +208,7 @@ class ChatDirectSerializer(serializers.Serializer):
 
 
 class ChatForRecordSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=DISCUSSION_TYPES)
+    type = serializers.ChoiceField(choices=selectors.DISCUSSION_TYPES)
     id = serializers.IntegerField(min_value=1)
 
 
@@ -343,7 +342,7 @@ class ChatRoomViewSet(viewsets.GenericViewSet):
             record = record_from_label(
                 type_label=data.validated_data["type"],
                 record_id=data.validated_data["id"],
-                allowed=DISCUSSION_TYPES,
+                allowed=selectors.DISCUSSION_TYPES,
             )
             room = services.chat_room_for_record(user=request.user, record=record)
         except (ObjectDoesNotExist, PermissionDenied) as exc:

@@ -39,6 +39,9 @@ from customers.registry import TimelineEntry
 # The sidebar lists at most this many rooms, the most recently active first.
 MAX_SIDEBAR_ROOMS = 200
 
+# The records that have a discussion room.
+DISCUSSION_TYPES = ("customers.customer", "sales.deal", "service.ticket")
+
 
 # Access ------------------------------------------------------------------------------------------
 
@@ -412,14 +415,16 @@ def chat_message_payload(message: ChatMessage) -> dict[str, Any]:
 def chat_timeline_entries(
     customer: Model, user: User, before: datetime | None, limit: int
 ) -> list[TimelineEntry]:
-    """The customer's discussion on the customer 360 timeline, newest first."""
-    room = chat_room_for_record_get(record=customer)
-    if room is None or not record_is_visible_to(user=user, record=customer):
-        return []
-    messages = ChatMessage.objects.filter(room=room, deleted_at__isnull=True)
+    """The customer's discussion on the customer 360 timeline, newest first. The timeline only
+    asks about a customer the user may see, and the room follows that customer's visibility."""
+    messages = ChatMessage.objects.filter(
+        room__kind=ChatRoom.Kind.RECORD,
+        room__related_type=ContentType.objects.get_for_model(customer),
+        room__related_id=customer.pk,
+        deleted_at__isnull=True,
+    )
     if before is not None:
         messages = messages.filter(created_at__lt=before)
-    url = reverse("collaboration:chat_room", args=[room.pk])
     return [
         TimelineEntry(
             at=message.created_at,
@@ -427,7 +432,8 @@ def chat_timeline_entries(
             title=_("Message from %(author)s")
             % {"author": message.author.label if message.author else _("a former user")},
             body=message.body,
-            url=f"{url}#message-{message.pk}",
+            url=reverse("collaboration:chat_room", args=[message.room_id])
+            + f"#message-{message.pk}",
             actor=message.author.label if message.author else "",
             sort_key=f"{message.pk:012d}",
         )

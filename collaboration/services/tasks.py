@@ -32,7 +32,7 @@ from collaboration.selectors.tasks import (
 )
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to, user_default_team_id
+from crm.accounts.selectors import record_is_editable_by, user_default_team_id
 from crm.concurrency import version_check
 
 TASK_EDITABLE_FIELDS = (
@@ -70,7 +70,7 @@ def _require_perm(actor: User | None, permission: str, task: Task | None = None)
         return
     if not actor.has_perm(permission):
         raise PermissionDenied
-    if task is not None and not record_is_visible_to(user=actor, record=task):
+    if task is not None and not record_is_editable_by(user=actor, record=task):
         raise PermissionDenied
 
 

@@ -40,7 +40,6 @@ MESSAGES_PER_PAGE = 50
 MEMBERS_SHOWN = 100
 TEAMMATES_PER_PAGE = 100
 # The kinds of record that have a discussion room, as "app_label.model".
-DISCUSSION_TYPES = ("customers.customer", "sales.deal", "service.ticket")
 # The sidebar's sections, in order.
 SIDEBAR_SECTIONS = [
     (ChatRoom.Kind.TEAM, gettext_lazy("Teams")),
@@ -378,7 +377,7 @@ def record_discussion(request: HttpRequest, type_label: str, record_id: int) -> 
     record's page; a record the user may not see is a 404, as a missing one is."""
     try:
         record = record_from_label(
-            type_label=type_label, record_id=record_id, allowed=DISCUSSION_TYPES
+            type_label=type_label, record_id=record_id, allowed=selectors.DISCUSSION_TYPES
         )
         room = services.chat_room_for_record(user=request.user, record=record)
     except (ObjectDoesNotExist, PermissionDenied) as exc:

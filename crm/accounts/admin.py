@@ -70,8 +70,16 @@ class TeamMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(RecordShare)
 class RecordShareAdmin(admin.ModelAdmin):
-    list_display = ["content_type", "object_id", "team", "user", "shared_by", "created_at"]
+    list_display = [
+        "content_type",
+        "object_id",
+        "team",
+        "user",
+        "access",
+        "shared_by",
+        "created_at",
+    ]
     list_select_related = ["content_type", "team", "user", "shared_by"]
-    list_filter = ["content_type", "team"]
+    list_filter = ["access", "content_type", "team"]
     search_fields = ["object_id", "team__name", "user__username"]
     autocomplete_fields = ["team", "user", "shared_by"]

@@ -84,17 +84,28 @@ def team_member_remove(*, team: Team, user: User) -> None:
 
 
 def record_share(
-    *, record: Model, shared_by: User | None, team: Team | None = None, user: User | None = None
+    *,
+    record: Model,
+    shared_by: User | None,
+    team: Team | None = None,
+    user: User | None = None,
+    access: str = RecordShare.Access.READ,
 ) -> RecordShare:
+    """Share `record` with one team or one user; sharing it again changes only the access."""
     if (team is None) == (user is None):
         raise ValidationError(_("Share a record with exactly one team or one user."))
-    share, _created = RecordShare.objects.get_or_create(
+    if access not in RecordShare.Access.values:
+        raise ValidationError({"access": _("Choose view or edit access.")})
+    share, created = RecordShare.objects.get_or_create(
         content_type=ContentType.objects.get_for_model(type(record)),
         object_id=record.pk,
         team=team,
         user=user,
-        defaults={"shared_by": shared_by},
+        defaults={"shared_by": shared_by, "access": access},
     )
+    if not created and share.access != access:
+        share.access = access
+        share.save(update_fields=["access", "updated_at"])
     return share
 
 

@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.navigation.navigation",
+                "collaboration.context_processors.notifications",
             ],
         },
     },
@@ -122,7 +123,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "crm-channels"},
+            # A busy room sends every member a frame per message; the default of 100 queued
+            # frames per socket drops them under a burst.
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "crm-channels",
+                "capacity": env.env_int("CHANNEL_LAYER_CAPACITY", 1000),
+            },
         }
     }
 else:
@@ -228,6 +235,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
+    # Choice sets used under the same field name by several serializers get one name each.
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "collaboration.models.Notification.Kind",
+        "RecordTypeEnum": "collaboration.selectors.chat.DISCUSSION_TYPES",
+    },
 }
 
 # Product settings.
@@ -237,6 +249,8 @@ CRM_DEFAULT_CURRENCY = env.env_str("CRM_DEFAULT_CURRENCY", "CNY")
 CRM_SUPPORT_TEAM = env.env_str("CRM_SUPPORT_TEAM", "Service")
 # Where customers reach this CRM, for links in emails sent outside a request (survey links).
 CRM_SITE_URL = env.env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The largest file anyone may attach to a record or a chat message (crm.uploads).
+CRM_UPLOAD_MAX_BYTES = env.env_int("CRM_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ all use, so a value is cleaned and validated the same way wherever it comes from
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, DecimalField, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import user_default_team_id
+from crm.accounts.selectors import record_is_editable_by, user_default_team_id
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
 from customers.models import Company, Customer, Interaction, Order, Tag
 
@@ -121,6 +121,13 @@ def _apply_consent(customer: Customer, changed: set[str]) -> None:
         changed.add("marketing_consent_at")
 
 
+def require_editable(*, actor: User | None, record: Customer | Company) -> None:
+    """Refuse a change by someone who may only read the record: through a read-only share, or
+    the service desk's "see all customers" (no actor: the system itself, which may)."""
+    if actor is not None and not record_is_editable_by(user=actor, record=record):
+        raise PermissionDenied(_("You may view this record but not change it."))
+
+
 def customer_create(*, actor: User | None, **values) -> Customer:
     """Create a customer owned by `actor` (and their first team) unless told otherwise."""
     cleaned = _clean_customer_values(values)
@@ -140,6 +147,7 @@ def customer_create(*, actor: User | None, **values) -> Customer:
 
 
 def customer_update(*, actor: User | None, customer: Customer, **values) -> Customer:
+    require_editable(actor=actor, record=customer)
     cleaned = _clean_customer_values(values)
     tags = cleaned.pop("tags", None)
     changed = {name for name, value in cleaned.items() if getattr(customer, name) != value}
@@ -179,6 +187,7 @@ def company_create(*, actor: User | None, **values) -> Company:
 
 
 def company_update(*, actor: User | None, company: Company, **values) -> Company:
+    require_editable(actor=actor, record=company)
     unknown = set(values) - set(COMPANY_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in unknown})
@@ -226,9 +235,11 @@ def customer_delete(*, actor: User | None, customer: Customer) -> None:
     Deleting is for records created by mistake; a customer who asks to be forgotten is erased
     (customers.services.privacy), which keeps the aggregates reports rely on.
     """
+    require_editable(actor=actor, record=customer)
     customer.delete()
 
 
 def company_delete(*, actor: User | None, company: Company) -> None:
     """Delete a company; its customers stay, without a company."""
+    require_editable(actor=actor, record=company)
     company.delete()

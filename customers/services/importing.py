@@ -31,11 +31,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.accounts.models import User
+from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_default_team_id
+from crm.activity.models import ActivityEvent
+from crm.activity.services import activity_record
 from customers.importing.mapping import mapping_errors, mapping_suggest
 from customers.importing.pipeline import CustomerImport, ImportOptions, ImportRefused
 from customers.importing.reading import CsvFile, FileUnreadable
@@ -313,8 +316,34 @@ def import_job_run(*, job_id: int) -> ImportSummary | None:
             )
             return None
         _attach_report(job, parts)
-        _finish(job, status=ImportJob.Status.COMPLETED)
+        with transaction.atomic():
+            _finish(job, status=ImportJob.Status.COMPLETED)
+            if not job.options.get("dry_run"):
+                _activity_imported(job, actor=actor)
     return ImportSummary(counts=counts, ignored_columns=run.ignored_headers)
+
+
+def _activity_imported(job: ImportJob, *, actor: User | None) -> None:
+    """Log a finished import in the importer's team's feed, with its counts."""
+    counts = {
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "merged": job.merged_count,
+        "rejected": job.rejected_count,
+    }
+    activity_record(
+        verb=ActivityEvent.Verb.CUSTOMERS_IMPORTED,
+        summary=_(
+            "%(actor)s imported %(file)s: %(created)d new, %(updated)d updated, "
+            "%(rejected)d rejected"
+        )
+        % {"actor": actor or _("An operator"), "file": job.original_name or "CSV", **counts},
+        actor=actor,
+        team=Team.objects.filter(pk=user_default_team_id(actor)).first() if actor else None,
+        target=job,
+        url=reverse("customers:import_detail", args=[job.pk]),
+        data={**counts, "rows": job.processed_rows},
+    )
 
 
 def _nothing_imported(exc: Exception) -> str:

@@ -25,6 +25,7 @@ from customers.services.customers import (
     CUSTOMER_EDITABLE_FIELDS,
     customer_aggregates_refresh,
     customer_update,
+    require_editable,
 )
 from customers.services.privacy import customer_profile_as_json
 from customers.services.records import SYMMETRIC_KINDS
@@ -151,6 +152,7 @@ def customer_merge(
     for customer in (kept, merged):
         if not record_is_visible_to(user=actor, record=customer):
             raise Customer.DoesNotExist(_("No such customer."))
+        require_editable(actor=actor, record=customer)
     with transaction.atomic():
         locked = customers_lock(customer_ids=[kept.pk, merged.pk])
         if kept.pk not in locked or merged.pk not in locked:

@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
-from crm.accounts.selectors import record_is_visible_to, user_default_team_id
+from crm.accounts.selectors import (
+    record_is_editable_by,
+    record_is_visible_to,
+    user_default_team_id,
+)
+from crm.activity.models import ActivityEvent
+from crm.activity.services import activity_record
 from crm.concurrency import version_check
 from customers.models import Customer, Product
 from sales.locks import deals_lock
@@ -179,6 +185,30 @@ def _notify_new_owner(deal: Deal, actor: User | None) -> None:
     )
 
 
+def _activity_closed(deal: Deal, *, actor: User | None) -> None:
+    """Log a deal just won or lost in its team's feed."""
+    won = deal.stage.kind == Stage.Kind.WON
+    values = {
+        "actor": actor or _("Someone"),
+        "name": deal.name,
+        "amount": f"{deal.amount:,.2f}",
+        "currency": deal.currency,
+    }
+    if won:
+        summary = _("%(actor)s won %(name)s (%(amount)s %(currency)s)") % values
+    else:
+        summary = _("%(actor)s lost %(name)s (%(amount)s %(currency)s)") % values
+    activity_record(
+        verb=ActivityEvent.Verb.DEAL_WON if won else ActivityEvent.Verb.DEAL_LOST,
+        summary=summary,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        team=deal.team,
+        target=deal,
+        url=reverse("sales:deal_detail", args=[deal.pk]),
+        data={"amount": str(deal.amount), "currency": deal.currency, "stage": deal.stage.name},
+    )
+
+
 def deal_create(*, actor: User | None, lines: Iterable[LineValues] | None = None, **values) -> Deal:
     """Create a deal. Unless told otherwise it goes in the default pipeline's first open stage,
     in the default currency, with the customer's company, and is owned by whom the assignment
@@ -237,7 +267,9 @@ def deal_create(*, actor: User | None, lines: Iterable[LineValues] | None = None
 def _require_change(actor: User | None, deal: Deal) -> None:
     if actor is None:
         return
-    if not actor.has_perm("sales.change_deal") or not record_is_visible_to(user=actor, record=deal):
+    if not actor.has_perm("sales.change_deal") or not record_is_editable_by(
+        user=actor, record=deal
+    ):
         raise PermissionDenied
 
 
@@ -293,6 +325,8 @@ def deal_update(
             )
             if locked.stage.kind == Stage.Kind.WON:
                 _customer_mark_won(locked)
+            if locked.stage.kind != previous_stage.kind and locked.stage.kind != Stage.Kind.OPEN:
+                _activity_closed(locked, actor=actor)
         if locked.owner_id != previous_owner_id:
             transaction.on_commit(lambda: _notify_new_owner(locked, actor))
     return locked
@@ -323,7 +357,8 @@ def deal_move_stage(
 
 def deal_delete(*, actor: User | None, deal: Deal) -> None:
     if actor is not None and (
-        not actor.has_perm("sales.delete_deal") or not record_is_visible_to(user=actor, record=deal)
+        not actor.has_perm("sales.delete_deal")
+        or not record_is_editable_by(user=actor, record=deal)
     ):
         raise PermissionDenied
     deal.delete()

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from collaboration.selectors.tasks import tasks_for_record, tasks_with_related
+from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
 from customers.models import Customer
 from customers.registry import ProfilePanel
@@ -165,6 +166,7 @@ def _detail_context(request: HttpRequest, deal: Deal, *, move_form: MoveForm | N
         "lost_reasons": Deal.LostReason.choices,
         "tasks": tasks,
         "now": timezone.now(),
+        "can_edit": record_is_editable_by(user=request.user, record=deal),
     }
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import Team, User
-from crm.accounts.selectors import record_is_visible_to, user_is_admin, user_team_ids
+from crm.accounts.selectors import record_is_editable_by, user_is_admin, user_team_ids
 from service.models import CannedResponse, Ticket
 
 CANNED_EDITABLE_FIELDS = ("name", "body", "team")
@@ -30,7 +30,7 @@ def canned_response_render(*, response: CannedResponse, ticket: Ticket, agent: U
 def _require(actor: User, permission: str, response: CannedResponse | None = None) -> None:
     if not actor.has_perm(permission):
         raise PermissionDenied
-    if response is not None and not record_is_visible_to(user=actor, record=response):
+    if response is not None and not record_is_editable_by(user=actor, record=response):
         raise PermissionDenied
 
 

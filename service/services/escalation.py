@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
+from crm.activity.models import ActivityEvent
+from crm.activity.services import activity_record
 from service.business_hours import add_business_seconds
 from service.locks import tickets_lock
 from service.models import SlaPolicy, Ticket
@@ -101,7 +103,7 @@ def _send(recipients: list[User | None], ticket: Ticket, *, title: str, body: st
         seen.add(recipient.pk)
         notification_send(
             recipient=recipient,
-            kind=Notification.Kind.OTHER,
+            kind=Notification.Kind.SLA_WARNING,
             title=title,
             body=body,
             url=ticket_url(ticket),
@@ -228,6 +230,15 @@ def _escalate(ticket: Ticket, target: Target, now: datetime) -> int:
             changed.append("assignee")
         if changed:
             locked.save(update_fields=changed)
+        activity_record(
+            verb=ActivityEvent.Verb.TICKET_ESCALATED,
+            summary=_("%(number)s %(subject)s missed its %(target)s target and was escalated")
+            % {"number": locked.number, "subject": locked.subject, "target": target.label},
+            team=locked.team,
+            target=locked,
+            url=ticket_url(locked),
+            data={"target": target.key, "assignee": locked.assignee_id},
+        )
         _send(
             [previous_assignee, manager],
             locked,

@@ -24,8 +24,15 @@ from django.utils.translation import gettext as _
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import Team, User
-from crm.accounts.selectors import record_is_visible_to, user_default_team_id
+from crm.accounts.selectors import (
+    record_is_editable_by,
+    record_is_visible_to,
+    user_default_team_id,
+)
+from crm.activity.models import ActivityEvent
+from crm.activity.services import activity_record
 from crm.concurrency import version_check
+from crm.uploads import upload_check
 from customers.models import Customer, Interaction
 from customers.services.customers import tag_list_get_or_create
 from customers.services.records import interaction_log
@@ -76,12 +83,19 @@ PRIORITY_ORDER = (
 )
 
 
-def _require(actor: User | None, permission: str, ticket: Ticket | None = None) -> None:
+def _require(
+    actor: User | None, permission: str, ticket: Ticket | None = None, *, to_change: bool = True
+) -> None:
+    """Changing a ticket takes edit access to it; replying on one only needs to see it (the
+    service desk answers any customer)."""
     if actor is None:
         return
     if not actor.has_perm(permission):
         raise PermissionDenied
-    if ticket is not None and not record_is_visible_to(user=actor, record=ticket):
+    if ticket is None:
+        return
+    allowed = record_is_editable_by if to_change else record_is_visible_to
+    if not allowed(user=actor, record=ticket):
         raise PermissionDenied
 
 
@@ -154,14 +168,16 @@ def _attachments_add(message: TicketMessage, files: Iterable[UploadedFile]) -> N
 
 
 def _check_attachments(files: list[UploadedFile]) -> None:
-    too_big = [upload.name for upload in files if upload.size > MAX_ATTACHMENT_BYTES]
-    if too_big:
-        raise ValidationError(
-            {
-                "attachments": _("%(names)s: a file may be at most %(mb)s MB.")
-                % {"names": ", ".join(too_big), "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)}
-            }
-        )
+    """Every file passes the upload check all attachments pass (crm.uploads). The type read from
+    its bytes replaces the browser's claim, so that is what is stored and served."""
+    refused = []
+    for upload in files:
+        try:
+            upload.content_type = upload_check(upload, max_bytes=MAX_ATTACHMENT_BYTES)
+        except ValidationError as exc:
+            refused.extend(exc.messages)
+    if refused:
+        raise ValidationError({"attachments": refused})
 
 
 def ticket_create(
@@ -291,6 +307,15 @@ def _move(ticket: Ticket, *, status: str, actor: User | None, at: datetime) -> N
     ticket.status = status
     _status_record(ticket, from_status=previous, actor=actor, at=at)
     if status == Status.RESOLVED:
+        activity_record(
+            verb=ActivityEvent.Verb.TICKET_RESOLVED,
+            summary=_("%(actor)s resolved %(number)s %(subject)s")
+            % {"actor": actor or _("Someone"), "number": ticket.number, "subject": ticket.subject},
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            team=ticket.team,
+            target=ticket,
+            url=ticket_url(ticket),
+        )
         transaction.on_commit(lambda: survey_send_on_resolve(ticket=ticket))
 
 
@@ -331,7 +356,7 @@ def ticket_reply(
     interactions on the customer's timeline; internal notes are not."""
     if kind not in TicketMessage.Kind.values:
         raise ValidationError({"kind": _("Choose one of the kinds offered.")})
-    _require(actor, "service.change_ticket", ticket)
+    _require(actor, "service.change_ticket", ticket, to_change=False)
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})

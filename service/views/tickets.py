@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
 from customers.models import Customer
 from customers.registry import ProfilePanel
@@ -306,6 +307,7 @@ def _detail_context(
         ),
         "error": error,
         "now": now,
+        "can_edit": record_is_editable_by(user=request.user, record=ticket),
         **_customer_side(request, ticket.customer),
     }
 

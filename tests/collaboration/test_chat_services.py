@@ -302,12 +302,16 @@ def test_joining_a_team_does_not_bring_its_past_as_unread(team, rep, rep_teammat
     assert _unread(newcomer, room) == 0
 
 
-def test_the_customer_timeline_shows_its_discussion(rep, other_team_rep):
+def test_the_customer_timeline_shows_its_discussion(rep, other_team_rep, client_for):
     customer = CustomerFactory(owner=rep)
     room = chat_room_for_record(user=rep, record=customer)
     chat_message_post(author=rep, room=room, body="called, will send a quote")
 
     entries = chat_timeline_entries(customer, rep, None, 10)
+    timeline = client_for(rep).get(f"/api/v1/customers/{customer.pk}/timeline/")
+    elsewhere = client_for(other_team_rep).get(f"/api/v1/customers/{customer.pk}/timeline/")
 
     assert [entry.body for entry in entries] == ["called, will send a quote"]
-    assert chat_timeline_entries(customer, other_team_rep, None, 10) == []
+    assert "called, will send a quote" in timeline.content.decode()
+    # The timeline is only read for a customer one may see, and the room follows the customer.
+    assert elsewhere.status_code == 404
