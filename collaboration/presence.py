@@ -6,9 +6,12 @@ s), so a worker that dies without running its disconnects lets its users fall of
 themselves instead of leaving them online for ever.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 PRESENCE_TTL_SECONDS = 90
 
@@ -66,12 +69,17 @@ def presence_set(user_id: int, status: str) -> None:
 
 
 def presence_of(user_ids: Iterable[int]) -> dict[int, str]:
-    """user id -> "online", "away" or "offline", in one cache round trip."""
+    """user id -> "online", "away" or "offline", in one cache round trip; everyone is shown offline
+    while the cache cannot be reached, so the chat page still loads."""
     user_ids = list(user_ids)
-    found = cache.get_many(
-        [_connections_key(user_id) for user_id in user_ids]
-        + [_status_key(user_id) for user_id in user_ids]
-    )
+    try:
+        found = cache.get_many(
+            [_connections_key(user_id) for user_id in user_ids]
+            + [_status_key(user_id) for user_id in user_ids]
+        )
+    except Exception:  # any cache backend failure (a Redis connection error, say)
+        logger.warning("presence unknown: the cache is unreachable", exc_info=True)
+        found = {}
     statuses = {}
     for user_id in user_ids:
         if found.get(_connections_key(user_id), 0) > 0:
