@@ -133,8 +133,16 @@ async def run_chat(args, room_id: int, sessions: list[tuple[int, str]]) -> dict:
     last_delivery = [0.0]
     done = asyncio.Event()
     received_by: dict[int, int] = {}
+    errors: dict[str, int] = {}
 
     async def open_client(user_id: int, session_key: str):
+        """The client, or None when the server dropped it while connecting (counted apart)."""
+        try:
+            return await connect_client(user_id, session_key)
+        except (OSError, TimeoutError, websockets.exceptions.WebSocketException):
+            return None
+
+    async def connect_client(user_id: int, session_key: str):
         socket = await websockets.connect(
             url,
             additional_headers={"Cookie": f"sessionid={session_key}"},
@@ -149,22 +157,28 @@ async def run_chat(args, room_id: int, sessions: list[tuple[int, str]]) -> dict:
 
     async def listen(user_id: int, socket) -> None:
         received_by[user_id] = 0
-        async for raw in socket:
-            frame = json.loads(raw)
-            if frame["type"] != "message.new" or not frame["message"]["body"].startswith("bench "):
-                continue
-            now = time.time()
-            latencies.append(now - float(frame["message"]["body"].split()[2]))
-            last_delivery[0] = now
-            received_by[user_id] += 1
-            if len(latencies) >= expected * len(sessions):
-                done.set()
+        with contextlib.suppress(websockets.exceptions.ConnectionClosed):
+            async for raw in socket:
+                record(user_id, json.loads(raw))
+
+    def record(user_id: int, frame: dict) -> None:
+        if frame["type"] == "error":
+            errors[frame.get("code", "?")] = errors.get(frame.get("code", "?"), 0) + 1
+        if frame["type"] != "message.new" or not frame["message"]["body"].startswith("bench "):
+            return
+        now = time.time()
+        latencies.append(now - float(frame["message"]["body"].split()[2]))
+        last_delivery[0] = now
+        received_by[user_id] += 1
+        if len(latencies) >= expected * len(clients):
+            done.set()
 
     clients = []
     started = time.monotonic()
     for start in range(0, len(sessions), CONNECT_BATCH):
         batch = sessions[start : start + CONNECT_BATCH]
-        clients += await asyncio.gather(*(open_client(*session) for session in batch))
+        opened = await asyncio.gather(*(open_client(*session) for session in batch))
+        clients += [client for client in opened if client is not None]
     connect_seconds = time.monotonic() - started
     listeners = [asyncio.create_task(listen(user_id, socket)) for user_id, socket in clients]
 
@@ -172,7 +186,8 @@ async def run_chat(args, room_id: int, sessions: list[tuple[int, str]]) -> dict:
         for sequence in range(args.messages):
             body = f"bench {sequence} {time.time():.6f}"
             frame = {"type": "message.send", "room": room_id, "body": body}
-            await socket.send(json.dumps({**frame, "client_id": uuid.uuid4().hex}))
+            with contextlib.suppress(websockets.exceptions.ConnectionClosed):
+                await socket.send(json.dumps({**frame, "client_id": uuid.uuid4().hex}))
             await asyncio.sleep(args.interval)
 
     first_send = time.time()
@@ -180,14 +195,17 @@ async def run_chat(args, room_id: int, sessions: list[tuple[int, str]]) -> dict:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), timeout=args.timeout)
     for _user_id, socket in clients:
-        await socket.close()
+        with contextlib.suppress(websockets.exceptions.ConnectionClosed):
+            await socket.close()
     for task in listeners:
         task.cancel()
     wall = max(last_delivery[0] - first_send, 1e-9)
     return {
         "connect_seconds": connect_seconds,
+        "connected": len(clients),
+        "errors": errors,
         "deliveries": len(latencies),
-        "expected": expected * len(sessions),
+        "expected": expected * len(clients),
         "latencies": latencies,
         "rate": len(latencies) / wall,
     }
@@ -275,14 +293,20 @@ def main() -> None:
         chat = asyncio.run(run_chat(args, room_id, sessions))
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
         cleanup()
     baseline = asyncio.run(run_redis_baseline(args))
 
     print(
         f"{args.clients} clients in one room, {args.senders} senders × {args.messages} messages, "
-        f"uvicorn workers: {args.workers}; connecting took {chat['connect_seconds']:.1f} s\n"
+        f"uvicorn workers: {args.workers}; {chat['connected']} connected in "
+        f"{chat['connect_seconds']:.1f} s\n"
     )
+    if chat["errors"]:
+        print(f"Error frames sent back to the clients: {chat['errors']}\n")
     print("| Path | Delivered | p50 ms | p99 ms | Deliveries/s |")
     print("|---|---|---|---|---|")
     print(row("WebSocket chat (service, channel layer, consumer)", chat))

@@ -7,6 +7,7 @@ their teams' presence groups on connect, and a room's group only after the room'
 """
 
 import json
+import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -16,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from collaboration import presence
-from collaboration.live import room_group, team_presence_group, user_group
+from collaboration.live import room_group, room_members_group, team_presence_group, user_group
 from collaboration.models import ChatMessage, ChatRoom
 from collaboration.selectors.chat import (
     chat_message_get_for_user,
@@ -24,6 +25,7 @@ from collaboration.selectors.chat import (
     chat_messages_after,
     chat_room_get_for_user,
     chat_room_members,
+    chat_rooms_for_user,
 )
 from collaboration.services.chat import (
     ChatRateLimited,
@@ -35,6 +37,8 @@ from collaboration.services.chat import (
     chat_typing,
 )
 from crm.accounts.selectors import user_team_ids
+
+logger = logging.getLogger(__name__)
 
 # A frame larger than this is refused unread: a message is at most 4,000 characters, and JSON
 # escaping can at most quadruple that.
@@ -118,11 +122,13 @@ def _read(user, room_id: int, message_id: int | None) -> None:
     chat_room_mark_read(user=user, room=_get_room(user, room_id), message_id=message_id)
 
 
-def _connect(user) -> list[int]:
+def _connect(user) -> tuple[list[int], list[int]]:
+    """The user's teams (for presence) and rooms (for their activity), and the user counted in."""
     team_ids = sorted(user_team_ids(user))
+    room_ids = [room.pk for room in chat_rooms_for_user(user=user)]
     presence.presence_connected(user.pk)
     chat_presence_announce(user=user, status=presence.presence_of([user.pk])[user.pk])
-    return team_ids
+    return team_ids, room_ids
 
 
 def _disconnect(user) -> None:
@@ -145,15 +151,20 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_SIGN_IN)
             return
         await self.accept()
-        team_ids = await database_sync_to_async(_connect)(self.user)
+        team_ids, room_ids = await database_sync_to_async(_connect)(self.user)
         self.counted = True
         await self._join(user_group(self.user.pk))
         for team_id in team_ids:
             await self._join(team_presence_group(team_id))
+        for room_id in room_ids:
+            await self._join(room_members_group(room_id))
 
     async def disconnect(self, code):
         for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # any layer failure: the layer expires a dead channel by itself
+                logger.info("could not leave %s on disconnect", group, exc_info=True)
         self.joined.clear()
         if self.counted:
             self.counted = False
@@ -291,4 +302,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # Pushes from the services (collaboration.live) -----------------------------------------------
 
     async def live_event(self, event):
-        await self.send_json(event["payload"])
+        payload = event["payload"]
+        kind = payload.get("type")
+        if kind == "room.activity":
+            # A subscribed room sends the message itself, and one's own messages are no news.
+            if payload["room"] in self.rooms or payload.get("author") == self.user.pk:
+                return
+        elif kind == "room.joined":
+            await self._join(room_members_group(payload["room"]))
+        elif kind == "room.left":
+            await self._leave(room_members_group(payload["room"]))
+        await self.send_json(payload)

@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 # The consumer method that forwards a pushed payload to the browser as it is.
 LIVE_EVENT_TYPE = "live.event"
+# Sends in flight at once from one `live_send_many`: enough to overlap the round trips to Redis,
+# few enough to stay inside channels-redis's connection pool.
+CONCURRENT_SENDS = 16
 
 
 def user_group(user_id: int) -> str:
@@ -28,6 +31,12 @@ def user_group(user_id: int) -> str:
 
 def room_group(room_id: int) -> str:
     return f"chat.room.{room_id}"
+
+
+def room_members_group(room_id: int) -> str:
+    """Every socket of every member of the room, subscribed to it or not: activity without content
+    goes here, so one send reaches them all however big the room."""
+    return f"chat.members.{room_id}"
 
 
 def team_presence_group(team_id: int) -> str:
@@ -53,13 +62,15 @@ def live_send_many(pushes: Iterable[tuple[str, dict[str, Any]]]) -> None:
     if layer is None or not pushes:
         return
 
+    slots = asyncio.Semaphore(CONCURRENT_SENDS)
+
+    async def send(group: str, payload: dict[str, Any]) -> None:
+        async with slots:
+            await layer.group_send(group, {"type": LIVE_EVENT_TYPE, "payload": payload})
+
     async def send_all() -> None:
         results = await asyncio.gather(
-            *(
-                layer.group_send(group, {"type": LIVE_EVENT_TYPE, "payload": payload})
-                for group, payload in pushes
-            ),
-            return_exceptions=True,
+            *(send(group, payload) for group, payload in pushes), return_exceptions=True
         )
         for (group, _payload), result in zip(pushes, results, strict=True):
             if isinstance(result, BaseException):

@@ -24,6 +24,7 @@ from collaboration.live import (
     live_send_many,
     live_send_on_commit,
     room_group,
+    room_members_group,
     team_presence_group,
     user_group,
 )
@@ -35,7 +36,6 @@ from collaboration.selectors.chat import (
     chat_room_accessible,
     chat_room_members,
     chat_room_unread,
-    chat_unread_counts,
     chat_unread_total,
 )
 from collaboration.services.notifications import notification_send
@@ -75,6 +75,7 @@ def _membership_ensure(*, room: ChatRoom, user: User, read_to_latest: bool = Fal
             [ChatMembership(room=room, user=user, last_read_message_id=position)],
             ignore_conflicts=True,
         )
+        _announce_membership(room=room, user_ids=[user.pk], joined=True)
 
 
 def chat_room_for_team(*, team: Team) -> ChatRoom:
@@ -151,6 +152,7 @@ def chat_room_group_create(*, creator: User, name: str, members: Iterable[User])
         ChatMembership.objects.bulk_create(
             [ChatMembership(room=room, user=user) for user in users.values()]
         )
+        _announce_membership(room=room, user_ids=users, joined=True)
     return room
 
 
@@ -171,11 +173,13 @@ def chat_room_members_add(*, actor: User, room: ChatRoom, users: Iterable[User])
         [ChatMembership(room=room, user=user, last_read_message_id=position) for user in users],
         ignore_conflicts=True,
     )
+    _announce_membership(room=room, user_ids=[user.pk for user in users], joined=True)
 
 
 def chat_room_leave(*, user: User, room: ChatRoom) -> None:
     _require_group_member(user=user, room=room)
     ChatMembership.objects.filter(room=room, user=user).delete()
+    _announce_membership(room=room, user_ids=[user.pk], joined=False)
 
 
 def chat_room_for_record(*, user: User, record: Model) -> ChatRoom:
@@ -258,32 +262,25 @@ def _push_message(message: ChatMessage, kind: str) -> None:
 
 
 def _push_room_activity(*, room: ChatRoom, message: ChatMessage, author: User) -> None:
-    recipient_ids = list(
-        chat_room_members(room=room)
-        .exclude(pk=author.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:MAX_ACTIVITY_RECIPIENTS]
+    # One send to the members' group, not one per member: a 500-member room costs one round trip.
+    # Each socket drops it for a room it is subscribed to (it has the message itself) and for its
+    # own user's messages; the browser counts the rest as unread.
+    live_send_on_commit(
+        group=room_members_group(room.pk),
+        payload={
+            "type": "room.activity",
+            "room": room.pk,
+            "message_id": message.pk,
+            "author": author.pk,
+        },
     )
 
-    def push() -> None:
-        # Counted after the commit, so the new message is in them.
-        live_send_many(
-            (
-                user_group(user_id),
-                {
-                    "type": "room.activity",
-                    "room": room.pk,
-                    "message_id": message.pk,
-                    "unread": unread,
-                    "total": total,
-                },
-            )
-            for user_id, (unread, total) in chat_unread_counts(
-                room=room, user_ids=recipient_ids
-            ).items()
-        )
 
-    transaction.on_commit(push)
+def _announce_membership(*, room: ChatRoom, user_ids: Iterable[int], joined: bool) -> None:
+    """Tell the user's open sockets to start (or stop) hearing the room's activity."""
+    payload = {"type": "room.joined" if joined else "room.left", "room": room.pk}
+    pushes = [(user_group(user_id), payload) for user_id in user_ids]
+    transaction.on_commit(lambda: live_send_many(pushes))
 
 
 def _notify_mentions(*, room: ChatRoom, message: ChatMessage, author: User, users: list[User]):

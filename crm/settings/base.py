@@ -125,8 +125,12 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # A busy room sends every member a frame per message; the default of 100 queued
             # frames per socket drops them under a burst.
+            # redis-py times a read out after 5 s, the same 5 s a socket's receive blocks on
+            # Redis for: under load the read loses that race and kills the consumer.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+                ],
                 "prefix": "crm-channels",
                 "capacity": env.env_int("CHANNEL_LAYER_CAPACITY", 1000),
             },

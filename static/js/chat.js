@@ -563,7 +563,9 @@
     live.on("presence", (frame) => setPresence(frame.user, frame.status));
     live.on("room.activity", (frame) => {
       if (frame.room !== roomId) {
-        setBadge(frame.room, frame.unread);
+        const badge = document.querySelector(`[data-unread-badge="${frame.room}"]`);
+        const shown = badge ? Number(badge.querySelector("[data-unread-count]").textContent) : 0;
+        setBadge(frame.room, (shown || 0) + 1);
       }
     });
     live.on("unread", (frame) => setBadge(frame.room, frame.room === roomId ? 0 : frame.count));

@@ -110,17 +110,20 @@ async def test_two_members_both_receive_a_message(team, rep, rep_teammate):
         frame = await receive(socket, "message.new")
         assert frame["message"]["body"] == "hello team"
         assert frame["message"]["id"] == ack["message"]["id"]
-    # and the reader's other tabs hear of the room's activity, without the content
-    activity = await receive(reader, "room.activity")
+    # and a tab of the reader's that is not in the room hears of its activity, without the content
+    elsewhere = await connect(rep_teammate)
+    await send(sender, room.pk, "second", client_id="c-2")
+    activity = await receive(elsewhere, "room.activity")
     assert activity == {
         "type": "room.activity",
         "room": room.pk,
-        "message_id": ack["message"]["id"],
-        "unread": 1,
-        "total": 1,
+        "message_id": activity["message_id"],
+        "author": rep.pk,
     }
+    assert (await receive(reader, "message.new"))["message"]["body"] == "second"
     await sender.disconnect()
     await reader.disconnect()
+    await elsewhere.disconnect()
 
 
 async def test_a_non_member_is_refused_and_hears_nothing(rep, rep_teammate, other_team_rep):
@@ -328,3 +331,22 @@ async def test_bad_frames_get_errors(rep):
     await socket.send_json_to({"type": "ping", "id": 3})
     assert await receive(socket, "pong") == {"type": "pong", "id": 3}
     await socket.disconnect()
+
+
+async def test_a_new_room_is_heard_of_by_an_open_socket(rep, rep_teammate):
+    # given the teammate's tab is open before the rep starts a group with them
+    tab = await connect(rep_teammate)
+    sender = await connect(rep)
+    room = await sync_to_async(chat_room_group_create)(
+        creator=rep, name="Pricing", members=[rep_teammate]
+    )
+
+    # when the rep writes in the new group
+    joined = await receive(tab, "room.joined")
+    await send(sender, room.pk, "a new group", client_id="n-1")
+
+    # then the open tab learnt of the room and hears its activity
+    assert joined == {"type": "room.joined", "room": room.pk}
+    assert (await receive(tab, "room.activity"))["room"] == room.pk
+    await tab.disconnect()
+    await sender.disconnect()
