@@ -11,14 +11,13 @@ import contextlib
 import logging
 import secrets
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -45,6 +44,7 @@ from crm.accounts.models import User
 from crm.accounts.selectors import user_default_team_id
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
+from crm.batching import in_pk_chunks
 from crm.concurrency import version_check
 from crm.signals import meeting_held
 
@@ -430,16 +430,6 @@ def event_delete(*, actor: User | None, event: Event) -> None:
 # Reminders and held meetings (the beat runs these every few minutes) -----------------------------
 
 
-def _chunks(events: QuerySet[Event]) -> Iterator[list[Event]]:
-    last_pk = 0
-    while True:
-        chunk = list(events.filter(pk__gt=last_pk).order_by("pk")[:CHUNK_SIZE])
-        if not chunk:
-            return
-        yield chunk
-        last_pk = chunk[-1].pk
-
-
 def events_send_reminders(*, now: datetime | None = None) -> int:
     """Remind the organiser and every attendee who has not declined, once, of the events whose
     reminder time has come. Returns how many events were reminded of.
@@ -450,7 +440,7 @@ def events_send_reminders(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     reminded = 0
     due = events_reminder_due(now=now).select_related("organizer")
-    for chunk in _chunks(due):
+    for chunk in in_pk_chunks(due, size=CHUNK_SIZE):
         attendees: dict[int, list[User]] = {}
         for attendee in (
             EventAttendee.objects.filter(event__in=chunk, user__is_active=True)
@@ -494,7 +484,7 @@ def events_log_meetings(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     logged = 0
     to_log = meetings_to_log(now=now).select_related("organizer", "team")
-    for chunk in _chunks(to_log):
+    for chunk in in_pk_chunks(to_log, size=CHUNK_SIZE):
         guest_ids: dict[int, list[int]] = {}
         customer_type = guest_content_type("customers.customer")
         for guest in EventGuest.objects.filter(event__in=chunk, guest_type=customer_type):

@@ -8,14 +8,13 @@ generically by its content type and id; the actor must be able to see that recor
 
 import contextlib
 import zoneinfo
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, F, Model, QuerySet, Value
+from django.db.models import DateTimeField, F, Model, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -33,6 +32,7 @@ from collaboration.selectors.tasks import (
 from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by, user_default_team_id
+from crm.batching import in_pk_chunks
 from crm.concurrency import version_check
 
 TASK_EDITABLE_FIELDS = (
@@ -267,16 +267,6 @@ def tasks_relink(*, old: Model, new: Model) -> int:
 # Reminders and overdue notices (the beat runs these every few minutes) -------------------------
 
 
-def _chunks(tasks: QuerySet[Task]) -> Iterator[list[Task]]:
-    last_pk = 0
-    while True:
-        chunk = list(tasks.filter(pk__gt=last_pk).order_by("pk")[:NOTICE_CHUNK_SIZE])
-        if not chunk:
-            return
-        yield chunk
-        last_pk = chunk[-1].pk
-
-
 def tasks_send_reminders(*, now: datetime | None = None) -> int:
     """Remind each assignee, once, of their open tasks whose reminder time (due time less the
     task's lead time) has come. Returns how many reminders went out.
@@ -286,7 +276,7 @@ def tasks_send_reminders(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     sent = 0
-    for chunk in _chunks(tasks_reminder_due(now=now)):
+    for chunk in in_pk_chunks(tasks_reminder_due(now=now), size=NOTICE_CHUNK_SIZE):
         for task in chunk:
             with transaction.atomic():
                 claimed = Task.objects.filter(
@@ -310,7 +300,7 @@ def tasks_flag_overdue(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     flagged = 0
-    for chunk in _chunks(tasks_overdue_unnotified(now=now)):
+    for chunk in in_pk_chunks(tasks_overdue_unnotified(now=now), size=NOTICE_CHUNK_SIZE):
         for task in chunk:
             with transaction.atomic():
                 claimed = Task.objects.filter(
