@@ -9,7 +9,6 @@
 
 (() => {
   const board = () => document.querySelector("[data-board]");
-  let dragged = null;
 
   function announce(text) {
     const status = document.querySelector("[data-board-status]");
@@ -154,52 +153,11 @@
     }
   }
 
-  // Drag and drop ---------------------------------------------------------------------------------
-
-  document.addEventListener("dragstart", (event) => {
-    const card = event.target.closest?.("[data-deal-card][draggable='true']");
-    if (!card) {
-      return;
-    }
-    dragged = card;
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", card.dataset.dealId);
-    card.classList.add("board-card-dragging");
-  });
-
-  document.addEventListener("dragend", () => {
-    dragged?.classList.remove("board-card-dragging");
-    dragged = null;
-    document
-      .querySelectorAll(".board-column-over")
-      .forEach((column) => column.classList.remove("board-column-over"));
-  });
-
-  document.addEventListener("dragover", (event) => {
-    const column = event.target.closest?.("[data-board-column]");
-    if (!column || !dragged) {
-      return;
-    }
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "move";
-    column.classList.add("board-column-over");
-  });
-
-  document.addEventListener("dragleave", (event) => {
-    const column = event.target.closest?.("[data-board-column]");
-    if (column && !column.contains(event.relatedTarget)) {
-      column.classList.remove("board-column-over");
-    }
-  });
-
-  document.addEventListener("drop", (event) => {
-    const column = event.target.closest?.("[data-board-column]");
-    if (!column || !dragged) {
-      return;
-    }
-    event.preventDefault();
-    column.classList.remove("board-column-over");
-    moveCard(dragged, column.dataset.stageId);
+  window.crmKanban({
+    cardSelector: "[data-deal-card]",
+    columnSelector: "[data-board-column]",
+    cardId: (card) => card.dataset.dealId,
+    onDrop: (card, column) => moveCard(card, column.dataset.stageId),
   });
 
   // The card's "Move" menu: the keyboard's way to move a card, through the same request.

@@ -8,7 +8,6 @@
 
 (() => {
   const board = () => document.querySelector("[data-task-board]");
-  let dragged = null;
 
   function announce(text) {
     const status = document.querySelector("[data-task-board-status]");
@@ -124,52 +123,11 @@
     }
   }
 
-  // Drag and drop ---------------------------------------------------------------------------------
-
-  document.addEventListener("dragstart", (event) => {
-    const card = event.target.closest?.("[data-task-card][draggable='true']");
-    if (!card) {
-      return;
-    }
-    dragged = card;
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", card.dataset.taskId);
-    card.classList.add("board-card-dragging");
-  });
-
-  document.addEventListener("dragend", () => {
-    dragged?.classList.remove("board-card-dragging");
-    dragged = null;
-    document
-      .querySelectorAll(".board-column-over")
-      .forEach((column) => column.classList.remove("board-column-over"));
-  });
-
-  document.addEventListener("dragover", (event) => {
-    const column = event.target.closest?.("[data-task-column]");
-    if (!column || !dragged) {
-      return;
-    }
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "move";
-    column.classList.add("board-column-over");
-  });
-
-  document.addEventListener("dragleave", (event) => {
-    const column = event.target.closest?.("[data-task-column]");
-    if (column && !column.contains(event.relatedTarget)) {
-      column.classList.remove("board-column-over");
-    }
-  });
-
-  document.addEventListener("drop", (event) => {
-    const column = event.target.closest?.("[data-task-column]");
-    if (!column || !dragged) {
-      return;
-    }
-    event.preventDefault();
-    column.classList.remove("board-column-over");
-    moveCard(dragged, column.dataset.status);
+  window.crmKanban({
+    cardSelector: "[data-task-card]",
+    columnSelector: "[data-task-column]",
+    cardId: (card) => card.dataset.taskId,
+    onDrop: (card, column) => moveCard(card, column.dataset.status),
   });
 
   // The card's "Move to" menu: the keyboard's way to move a card, through the same request.
