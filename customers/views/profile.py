@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.accounts.models import User
-from crm.accounts.selectors import team_list, user_list_active
+from crm.accounts.selectors import record_is_editable_by, team_list, user_list_active
 from customers.models import Customer
 from customers.registry import profile_panels
 from customers.selectors import customers as customer_selectors
@@ -105,8 +105,14 @@ def _initial(customer: Customer) -> dict:
     return initial
 
 
-def _profile_context(customer: Customer) -> dict:
-    return {"customer": customer, "default_currency": settings.CRM_DEFAULT_CURRENCY}
+def _profile_context(customer: Customer, user: User) -> dict:
+    return {
+        "customer": customer,
+        "default_currency": settings.CRM_DEFAULT_CURRENCY,
+        # A view-only share or the desk's "see all" shows the profile without its Edit button.
+        "can_edit": user.has_perm("customers.change_customer")
+        and record_is_editable_by(user=user, record=customer),
+    }
 
 
 @login_required
@@ -120,7 +126,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "customers/profile/detail.html",
         {
-            **_profile_context(customer),
+            **_profile_context(customer, user),
             "panels": panels,
             "open_needs": record_selectors.customer_needs_open(user=user, customer=customer),
             "recent_orders": record_selectors.customer_orders_recent(user=user, customer=customer),
@@ -152,7 +158,7 @@ def customer_profile_card(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_or_404(request, pk)
     if not is_htmx(request):
         return redirect(customer_url(customer))
-    return render(request, "customers/profile/_card.html", _profile_context(customer))
+    return render(request, "customers/profile/_card.html", _profile_context(customer, request.user))
 
 
 @login_required
@@ -179,11 +185,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return render(
                     request,
                     "customers/profile/_card_saved.html",
-                    _profile_context(customer),
+                    _profile_context(customer, request.user),
                 )
             messages.success(request, _("Customer saved."))
             return redirect(customer_url(customer))
-    context = {**_profile_context(customer), "form": form}
+    context = {**_profile_context(customer, request.user), "form": form}
     if is_htmx(request):
         return render(request, "customers/profile/_profile_form.html", context)
     return render(request, "customers/profile/edit.html", context)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.accounts.services import record_share
 from customers import registry
 from customers.models import Customer, Tag
 from customers.services import records as record_services
@@ -142,9 +143,10 @@ def test_the_360_page_costs_the_same_queries_however_busy_the_customer(
     assert response.status_code == 200
     assert len(response.context["timeline"].entries) == 20
     assert "Older entries" in response.content.decode()
-    # and the cost is a fixed base plus one query per timeline source and panel
+    # and the cost is a fixed base (with whether the user may edit) plus one query per timeline
+    # source and panel
     per_source = len(registry.timeline_sources()) + len(registry.profile_panels())
-    assert len(quiet_queries) <= 12 + per_source
+    assert len(quiet_queries) <= 13 + per_source
 
 
 def test_the_360_page_of_an_invisible_customer_is_404(rep_client, other_team_rep, other_team):
@@ -533,3 +535,18 @@ def test_company_picker_lists_visible_matches(rep, rep_client, other_team_rep, o
     assert "Harbor Hidden" not in body
     assert empty.content.decode().strip() == ""
     assert "No company matches." in none.content.decode()
+
+
+@pytest.mark.parametrize(("access", "editable"), [("read", False), ("edit", True)])
+def test_the_edit_button_follows_the_share(rep, other_team_rep, client_for, access, editable):
+    # given another team's customer shared with the rep to view or to edit
+    customer = CustomerFactory(owner=other_team_rep)
+    record_share(record=customer, shared_by=other_team_rep, user=rep, access=access)
+
+    # when the rep opens the profile
+    page = client_for(rep).get(f"/customers/{customer.pk}/")
+
+    # then the Edit button is there only when the share lets them edit
+    assert page.status_code == 200
+    edit_link = f'href="/customers/{customer.pk}/edit/"'
+    assert (edit_link in page.content.decode()) is editable
