@@ -561,7 +561,34 @@
       showTypers();
     });
     live.on("presence", (frame) => setPresence(frame.user, frame.status));
+    // A room this page does not list yet (a new direct message, a group one was added to): the
+    // sidebar is fetched again from the server, which renders it with its unread counts.
+    let refreshing = null;
+    function refreshSidebar() {
+      refreshing ??= fetch(window.location.href, { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.text() : null))
+        .then((html) => {
+          const fresh = html && new DOMParser().parseFromString(html, "text/html");
+          const sidebar = fresh?.querySelector("[data-chat-sidebar]");
+          if (sidebar) {
+            document.querySelector("[data-chat-sidebar]")?.replaceWith(sidebar);
+          }
+        })
+        .catch(() => {})
+        .finally(() => {
+          refreshing = null;
+        });
+    }
+    live.on("room.joined", (frame) => {
+      if (!document.querySelector(`[data-room-link="${frame.room}"]`)) {
+        refreshSidebar();
+      }
+    });
     live.on("room.activity", (frame) => {
+      if (!document.querySelector(`[data-room-link="${frame.room}"]`)) {
+        refreshSidebar();
+        return;
+      }
       if (frame.room !== roomId) {
         const badge = document.querySelector(`[data-unread-badge="${frame.room}"]`);
         const shown = badge ? Number(badge.querySelector("[data-unread-count]").textContent) : 0;
