@@ -30,6 +30,7 @@ from collaboration.selectors.tasks import (
 )
 from collaboration.services import calendar as services
 from crm.concurrency import StaleRecordError
+from crm.pages import form_errors_from_service
 from customers.registry import record_url
 
 
@@ -42,16 +43,6 @@ def _event_or_404(request: HttpRequest, pk: int) -> Event:
         return selectors.event_get_visible(user=request.user, pk=pk)
     except Event.DoesNotExist as exc:
         raise Http404(_("No such event.")) from exc
-
-
-def _form_errors_from_service(form: EventForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    names = {"attendee_ids": "attendees"}
-    for name, field_messages in error.message_dict.items():
-        name = names.get(name, name)
-        form.add_error(name if name in form.fields else None, field_messages)
 
 
 def _related(user, label: str, record_id) -> tuple[object | None, str]:
@@ -159,7 +150,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
                     guests=form.guest_refs(),
                 )
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc, field_names={"attendee_ids": "attendees"})
             else:
                 messages.success(request, _("Event “%(title)s” added.") % {"title": event.title})
                 return redirect(_event_url(event))
@@ -219,7 +210,7 @@ def event_update(request: HttpRequest, pk: int) -> HttpResponse:
                     guests=form.guest_refs(),
                 )
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc, field_names={"attendee_ids": "attendees"})
             except StaleRecordError as exc:
                 form.add_error(None, str(exc))
                 status = 409

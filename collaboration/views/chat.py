@@ -35,6 +35,7 @@ from collaboration.services import chat as services
 from collaboration.services.files import attachment_add
 from crm.accounts.models import User
 from crm.accounts.selectors import user_list_active
+from crm.pages import form_errors_from_service, is_htmx
 
 MESSAGES_PER_PAGE = 50
 MEMBERS_SHOWN = 100
@@ -47,10 +48,6 @@ SIDEBAR_SECTIONS = [
     (ChatRoom.Kind.GROUP, gettext_lazy("Groups")),
     (ChatRoom.Kind.RECORD, gettext_lazy("Records")),
 ]
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _room_url(room: ChatRoom) -> str:
@@ -223,12 +220,12 @@ def chat_post(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, _("You may not post in this conversation."))
             status = 403
         else:
-            if _is_htmx(request):
+            if is_htmx(request):
                 selectors.chat_messages_prepare([message])
                 entry = message_entries([message], user=request.user)[0]
                 return render(request, "collaboration/_chat_message.html", {"m": entry}, status=201)
             return redirect(f"{_room_url(room)}#message-{message.pk}")
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "collaboration/_chat_errors.html", {"form": form}, status=status)
     return _room_page(request, room, form=form, status=status)
 
@@ -312,7 +309,7 @@ def chat_group_create(request: HttpRequest) -> HttpResponse:
                     members=form.cleaned_data["members"],
                 )
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, _("Group “%(name)s” created.") % {"name": room.name})
                 return redirect(_room_url(room))
@@ -323,14 +320,6 @@ def chat_group_create(request: HttpRequest) -> HttpResponse:
         "collaboration/chat_group_form.html",
         {"form": form, "sections": _sidebar(request.user)},
     )
-
-
-def _form_errors_from_service(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, field_messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, field_messages)
 
 
 @login_required
@@ -356,7 +345,7 @@ def chat_group_members(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user, room=room, users=form.cleaned_data["members"]
                 )
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, _("Members added."))
                 return redirect("collaboration:chat_group_members", pk=room.pk)

@@ -13,29 +13,17 @@ from django.db.models import Model
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from collaboration.models import Attachment
 from collaboration.selectors import files as selectors
 from collaboration.services.files import attachment_add, attachment_delete
+from crm.pages import is_htmx, safe_next_url
 from crm.uploads import megabytes, upload_max_bytes
 
 FILES_PER_PAGE = 50
 PAGE_TYPES = selectors.FILES_PAGE_TYPES
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _next_url(request: HttpRequest) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return url if url and allowed else ""
 
 
 def _files_url(record: Model) -> str:
@@ -112,7 +100,7 @@ def record_files(request: HttpRequest, type_label: str, record_id: int) -> HttpR
                 request,
                 _("Stored: %(names)s.") % {"names": ", ".join(a.name for a in stored)},
             )
-            return redirect(_next_url(request) or _files_url(record))
+            return redirect(safe_next_url(request) or _files_url(record))
         status = 200 if stored else 400
     attachments = selectors.attachments_for_record(user=request.user, record=record)
     page = Paginator(attachments, FILES_PER_PAGE).get_page(request.GET.get("page"))
@@ -153,10 +141,10 @@ def attachment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     record = attachment.record
     if request.method == "POST":
         attachment_delete(actor=request.user, attachment=attachment)
-        if _is_htmx(request):
+        if is_htmx(request):
             return HttpResponse("")
         messages.success(request, _("File “%(name)s” deleted.") % {"name": attachment.name})
-        return redirect(_next_url(request) or _files_url(record))
+        return redirect(safe_next_url(request) or _files_url(record))
     selectors.attachments_mark_deletable(user=request.user, record=record, attachments=[attachment])
     if not attachment.can_delete:
         raise PermissionDenied
@@ -166,8 +154,8 @@ def attachment_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "attachment": attachment,
             "record": record,
-            "cancel_url": _next_url(request) or _files_url(record),
-            "next": _next_url(request),
+            "cancel_url": safe_next_url(request) or _files_url(record),
+            "next": safe_next_url(request),
         },
     )
 

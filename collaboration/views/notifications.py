@@ -24,14 +24,11 @@ from collaboration.services.notifications import (
     notification_preferences_save,
     notifications_mark_read,
 )
+from crm.pages import is_htmx
 
 NOTIFICATIONS_PER_PAGE = 50
 MENU_SIZE = 8
 LIST_FILTERS = ("all", "unread")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _list_filter(request: HttpRequest) -> str:
@@ -80,7 +77,7 @@ def notification_menu(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
     count = notifications_mark_read(recipient=request.user)
-    if _is_htmx(request):
+    if is_htmx(request):
         if request.POST.get("part") == "menu":
             return render(request, "collaboration/notification_menu.html", _menu_context(request))
         return render(
@@ -105,7 +102,7 @@ def _notification_or_404(request: HttpRequest, pk: int) -> Notification:
 def notification_mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = _notification_or_404(request, pk)
     notifications_mark_read(recipient=request.user, notification_ids=[notification.pk])
-    if _is_htmx(request):
+    if is_htmx(request):
         notification.refresh_from_db(fields=["read_at"])
         return render(
             request,

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -28,23 +28,11 @@ from collaboration.services import task_comments as comment_services
 from collaboration.services import tasks as services
 from crm.accounts.selectors import record_is_editable_by, user_is_admin
 from crm.concurrency import StaleRecordError
+from crm.pages import form_errors_from_service, is_htmx, safe_next_url
 
 TASKS_PER_PAGE = 50
 # The list page offers these of TaskFilter's filters; its tabs stand for the others.
 PAGE_FILTERS = ("q", "status", "priority", "kind", "assignee", "team", "due_from", "due_to")
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _next_url(request: HttpRequest) -> str:
-    """Where to go after a change: the page that asked, when it is one of ours."""
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return url if url and allowed else ""
 
 
 def _task_url(task: Task) -> str:
@@ -56,14 +44,6 @@ def _task_or_404(request: HttpRequest, pk: int) -> Task:
         return selectors.task_get_visible(user=request.user, pk=pk)
     except Task.DoesNotExist as exc:
         raise Http404(_("No such task.")) from exc
-
-
-def _form_errors_from_service(form: TaskForm, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, field_messages in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, field_messages)
 
 
 def _related_initial(request: HttpRequest) -> dict:
@@ -130,10 +110,10 @@ def task_create(request: HttpRequest) -> HttpResponse:
             try:
                 task = services.task_create(actor=request.user, **form.service_values())
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, _("Task “%(title)s” added.") % {"title": task.title})
-                return redirect(_next_url(request) or _task_url(task))
+                return redirect(safe_next_url(request) or _task_url(task))
     else:
         form = TaskForm(initial=_related_initial(request))
     return render(
@@ -143,7 +123,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
             "form": form,
             "task": None,
             "related": _related_record(request, form),
-            "next": _next_url(request),
+            "next": safe_next_url(request),
         },
     )
 
@@ -181,7 +161,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     **form.service_values(),
                 )
             except ValidationError as exc:
-                _form_errors_from_service(form, exc)
+                form_errors_from_service(form, exc)
             except StaleRecordError as exc:
                 form.add_error(None, str(exc))
                 status = 409
@@ -204,15 +184,15 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _after_status_change(request: HttpRequest, task: Task, message: str) -> HttpResponse:
-    if _is_htmx(request):
+    if is_htmx(request):
         selectors.tasks_with_related([task])
         return render(
             request,
             "collaboration/_task_row.html",
-            {"task": task, "now": timezone.now(), "next": _next_url(request)},
+            {"task": task, "now": timezone.now(), "next": safe_next_url(request)},
         )
     messages.success(request, message)
-    return redirect(_next_url(request) or _task_url(task))
+    return redirect(safe_next_url(request) or _task_url(task))
 
 
 @login_required
@@ -260,7 +240,7 @@ def _comments_context(
 
 def _comments_response(request: HttpRequest, task: Task, form: TaskCommentForm | None = None):
     """The comments section for htmx (errors included: htmx swaps only a 200), else the task."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request, "collaboration/_task_comments.html", _comments_context(request, task, form)
         )
@@ -283,7 +263,7 @@ def task_comment_add(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, task=task, body=form.cleaned_data["body"]
             )
         except ValidationError as exc:
-            _form_errors_from_service(form, exc)
+            form_errors_from_service(form, exc)
         else:
             return _comments_response(request, task)
     return _comments_response(request, task, form)
@@ -415,7 +395,7 @@ def task_move(request: HttpRequest, pk: int) -> HttpResponse:
         _("“%(title)s” moved to %(status)s.")
         % {"title": task.title, "status": task.get_status_display()},
     )
-    return redirect(_next_url(request) or reverse("collaboration:task_board"))
+    return redirect(safe_next_url(request) or reverse("collaboration:task_board"))
 
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by, team_list, user_list_active
+from crm.pages import form_errors_from_service, is_htmx
 from customers.models import Customer
 from customers.registry import profile_panels
 from customers.selectors import customers as customer_selectors
@@ -28,8 +29,6 @@ from customers.views.records import (
     RecordPickerInput,
     customer_or_404,
     customer_url,
-    form_errors_from_service,
-    is_htmx,
     picker_options_response,
     redirect_after_save,
 )

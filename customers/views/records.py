@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.pages import form_errors_from_service, is_htmx
 from customers.models import Customer, Interaction, Need, Order, Product, Relationship
 from customers.selectors import customers as customer_selectors
 from customers.selectors import records as selectors
@@ -34,19 +35,6 @@ ORDER_LINE_ROWS = 3
 
 
 # Helpers shared by the customers app's record and profile pages ---------------------------------
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def form_errors_from_service(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, on the fields it names where they exist."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages_ in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, messages_)
 
 
 def render_form(

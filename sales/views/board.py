@@ -16,7 +16,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from customers.views.records import form_errors_from_service, is_htmx
+from crm.pages import form_errors_from_service, is_htmx
 from sales.forms import BOARD_FILTER_FIELDS, QuickDealForm, deal_filter_for_page
 from sales.models import Deal, Pipeline, Stage
 from sales.selectors.deals import (

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm.pages import form_errors_from_service, is_htmx
 from customers.services.export import spreadsheet_safe
-from customers.views.records import form_errors_from_service, is_htmx
 from sales.forms_campaigns import (
     CampaignFilterForm,
     CampaignForm,

@@ -17,7 +17,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,11 +24,11 @@ from django.views.decorators.http import require_POST
 from collaboration.selectors.tasks import tasks_for_record, tasks_with_related
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
+from crm.pages import form_errors_from_service, safe_next_url
 from customers.models import Customer
 from customers.registry import ProfilePanel
 from customers.selectors.customers import customer_list_visible
 from customers.selectors.records import product_list_active
-from customers.views.records import form_errors_from_service
 from sales.forms import (
     DealForm,
     DealLineFormSet,
@@ -85,15 +84,6 @@ def _deal_or_404(request: HttpRequest, pk: int) -> Deal:
         return deal_get_visible(user=request.user, pk=pk)
     except Deal.DoesNotExist as exc:
         raise Http404(_("No such deal.")) from exc
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return fallback
 
 
 def duration_label(seconds: int | None) -> str:
@@ -338,7 +328,7 @@ def _move_error(request: HttpRequest, deal: Deal, form: MoveForm, message: str, 
     stage = form.cleaned_data.get("stage")
     context.update(
         error=message,
-        next=_safe_next(request, ""),
+        next=safe_next_url(request, ""),
         selected_stage_id=stage.pk if stage else deal.stage_id,
         selected_lost_reason=request.POST.get("lost_reason", ""),
         selected_lost_note=request.POST.get("lost_note", ""),
@@ -412,7 +402,7 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         _("“%(name)s” moved to %(stage)s.") % {"name": deal.name, "stage": stage_label(deal.stage)},
     )
-    return redirect(_safe_next(request, reverse("sales:deal_detail", args=[deal.pk])))
+    return redirect(safe_next_url(request, reverse("sales:deal_detail", args=[deal.pk])))
 
 
 # The customer 360 page ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.views.records import form_errors_from_service
+from crm.pages import form_errors_from_service
 from sales.forms_leads import AssignmentRuleForm
 from sales.models import AssignmentRule
 from sales.selectors import webforms as selectors

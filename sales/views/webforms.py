@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from crm.pages import form_errors_from_service
 from crm.security import embeddable
-from customers.views.records import form_errors_from_service
 from sales.forms_leads import WebFormForm, WebFormPublicForm
 from sales.models import WebForm
 from sales.selectors import webforms as selectors

@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
-from customers.views.records import form_errors_from_service
+from crm.pages import form_errors_from_service
 from service.forms_public import TicketPublicForm
 from service.services import public as services
 

@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.views.records import form_errors_from_service
+from crm.pages import form_errors_from_service
 from service.forms_sla import WEEKDAY_CHOICES, CalendarForm, HolidayForm, SlaPolicyForm
 from service.models import BusinessCalendar, Holiday, SlaPolicy
 from service.selectors import sla_policies as selectors

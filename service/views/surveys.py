@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from customers.views.records import form_errors_from_service
+from crm.pages import form_errors_from_service
 from service.forms_public import SurveyAnswerForm
 from service.models import SatisfactionSurvey
 from service.selectors.surveys import survey_get_by_token

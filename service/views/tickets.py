@@ -19,17 +19,16 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
+from crm.pages import form_errors_from_service, safe_next_url
 from customers.models import Customer
 from customers.registry import ProfilePanel
 from customers.selectors.customers import customer_list_visible
 from customers.selectors.timeline import customer_timeline
-from customers.views.records import form_errors_from_service
 from service.forms import (
     AssignForm,
     BulkForm,
@@ -94,15 +93,6 @@ def _canned_or_404(request: HttpRequest, pk: int) -> CannedResponse:
         raise Http404(_("No such canned response.")) from exc
 
 
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return fallback
-
-
 def _stale_message(ticket: Ticket) -> str:
     return _(
         "Ticket %(number)s was changed by someone else since you opened it; nothing was "
@@ -158,7 +148,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def tickets_bulk(request: HttpRequest) -> HttpResponse:
     """Assign or close the selected tickets, all or none: a ticket that is gone from the user's
     reach or changed since the list was loaded stops the whole action."""
-    back = _safe_next(request, reverse("service:ticket_list"))
+    back = safe_next_url(request, reverse("service:ticket_list"))
     form = BulkForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors() or form.errors.get("action", [])))
