@@ -24,7 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.accounts.selectors import records_visible_to, user_default_team_id, user_is_admin
+from crm.accounts.selectors import (
+    records_editable_by,
+    records_visible_to,
+    user_default_team_id,
+    user_is_admin,
+)
 from customers.importing import writing
 from customers.importing.mapping import mapping_errors
 from customers.importing.matching import (
@@ -279,11 +284,13 @@ class CustomerImport:
         return matches
 
     def _visible(self, customer_ids: set[int]) -> set[int]:
+        """The matched customers this import may update: those the actor may edit (a view-only
+        share or the desk's "see all" lets them see a customer, not overwrite it)."""
         if self.sees_everything or not customer_ids:
             return customer_ids
         customers = Customer.objects.filter(pk__in=customer_ids)
-        visible = records_visible_to(user=self.actor, queryset=customers)
-        return set(visible.values_list("pk", flat=True))
+        editable = records_editable_by(user=self.actor, queryset=customers)
+        return set(editable.values_list("pk", flat=True))
 
     def _decide(self, rows, matches, visible, seen):
         """Which customer each row is, in file order: an earlier row's, an existing one, a new
@@ -329,8 +336,8 @@ class CustomerImport:
                                 (
                                     self.cleaner.column_of(name),
                                     _(
-                                        "matches an existing customer you cannot see; ask an "
-                                        "admin or the customer's owner to import this row"
+                                        "matches an existing customer you cannot change; ask "
+                                        "an admin or the customer's owner to import this row"
                                     ),
                                 )
                             ],

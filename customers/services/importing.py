@@ -10,9 +10,10 @@ mapping; a job queued to run is PENDING with a mapping.
 
 Visibility. Matching against the database considers every customer, whoever owns it, so an
 import never creates a second copy of a customer just because the importing person cannot see
-the first. A row that matches a customer the importing person cannot see is rejected: that
-customer is neither updated nor shown. The report then says only that the row "matches an
-existing customer you cannot see" and names the column it matched on; it gives no id, name or
+the first. A row that matches a customer the importing person cannot change (one they cannot
+see, or see only through a view-only share or "see all") is rejected: that customer is neither
+updated nor shown. The report then says only that the row "matches an existing customer you
+cannot change" and names the column it matched on; it gives no id, name or
 value of that customer, and likely duplicates are reported only among customers the person can
 see. Admins, and operators running the command, see every customer.
 

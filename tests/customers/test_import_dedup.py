@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.files.base import ContentFile
 
+from crm.accounts.services import record_share
 from customers.importing import pipeline
 from customers.models import Customer, ImportJob
 from customers.services import importing
@@ -242,9 +243,28 @@ def test_a_match_the_importer_cannot_see_is_rejected_untouched_and_unrevealed(
     assert report[0]["outcome"] == "rejected"
     assert report[0]["column"] == "Email"
     assert report[0]["customer_id"] == ""
-    assert "matches an existing customer you cannot see" in report[0]["reason"]
+    assert "matches an existing customer you cannot change" in report[0]["reason"]
     assert "Secret" not in str(report)
     assert str(hidden.pk) not in str(report)
+
+
+def test_a_match_shared_view_only_is_rejected_untouched(manager, other_team_rep, other_team):
+    # given another team's customer shared with the manager to view, not to edit
+    shared = CustomerFactory(
+        email="viewonly@example.com", owner=other_team_rep, team=other_team, job_title=""
+    )
+    record_share(record=shared, shared_by=other_team_rep, user=manager, access="read")
+
+    # when the manager imports a row with that email
+    _job, report = import_text(
+        "Name,Email,Job Title\nV. O.,viewonly@example.com,CTO\n", actor=manager
+    )
+
+    # then the customer is not changed
+    shared.refresh_from_db()
+    assert shared.job_title == ""
+    assert report[0]["outcome"] == "rejected"
+    assert "you cannot change" in report[0]["reason"]
 
 
 def test_a_match_the_importer_can_see_is_updated(manager, rep, team):
