@@ -43,6 +43,10 @@ class ProfilePanel:
     title: str
     rows: list[tuple[str, str]]
     url: str = ""
+    # A panel that needs more than label/value rows (a chart, a list of reasons) renders its own
+    # partial with `context`; the rows are then ignored.
+    template: str = ""
+    context: dict = field(default_factory=dict)
 
 
 _timeline_sources: dict[str, TimelineSource] = {}

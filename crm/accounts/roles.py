@@ -122,7 +122,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         **COLLABORATION_GRANTS,
         "collaboration": ALL,
         "activity": READ,
-        "analytics": WORK,
+        "analytics": (*WORK, "train", "manage"),
     },
     ADMIN: ALL_PERMISSIONS,
 }
