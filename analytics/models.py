@@ -261,6 +261,18 @@ class TicketPrediction(models.Model):
         blank=True,
         related_name="+",
     )
+    satisfaction_probability = models.FloatField(
+        _("chance of a satisfied customer"), null=True, blank=True
+    )
+    satisfaction_reasons = models.JSONField(_("satisfaction reasons"), default=list, blank=True)
+    satisfaction_version = models.ForeignKey(
+        ModelVersion,
+        verbose_name=_("satisfaction model"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     predicted_at = models.DateTimeField(_("predicted at"))
 
     class Meta:
@@ -270,6 +282,9 @@ class TicketPrediction(models.Model):
         indexes = [
             models.Index(fields=["category", "-predicted_at"], name="ticket_prediction_category"),
             models.Index(fields=["positive_probability"], name="ticket_prediction_sentiment"),
+            models.Index(
+                fields=["satisfaction_probability"], name="ticket_prediction_satisfaction"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,13 +5,21 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from analytics import api_urls as analytics_api
 from collaboration import api_urls as collaboration_api
 from crm.accounts import api_urls as accounts_api
 from customers import api_urls as customers_api
 from sales import api_urls as sales_api
 from service import api_urls as service_api
 
-APP_API_MODULES = [accounts_api, customers_api, sales_api, service_api, collaboration_api]
+APP_API_MODULES = [
+    accounts_api,
+    customers_api,
+    sales_api,
+    service_api,
+    collaboration_api,
+    analytics_api,
+]
 
 router = DefaultRouter()
 for module in APP_API_MODULES:

@@ -40,6 +40,10 @@ app.conf.beat_schedule = {
         "task": "collaboration.events_send_reminders_task",
         "schedule": crontab(minute="*/5"),
     },
+    "retrain-models": {
+        "task": "analytics.models_retrain_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "log-held-meetings": {
         "task": "collaboration.events_log_meetings_task",
         "schedule": crontab(minute="*/5"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("sales/", include("sales.urls")),
     path("service/", include("service.urls")),
     path("collaboration/", include("collaboration.urls")),
+    path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

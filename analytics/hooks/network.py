@@ -1,0 +1,2 @@
+def register() -> None:
+    """What the network area registers when the app starts."""

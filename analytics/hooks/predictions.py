@@ -1,0 +1,2 @@
+def register() -> None:
+    """What the predictions area registers when the app starts."""

@@ -1,0 +1,43 @@
+"""Where customer-subject models keep their scores: one row per model and customer, replaced in
+bulk by each scoring batch."""
+
+import numpy as np
+from django.utils import timezone
+
+from analytics.models import CustomerScore, ModelVersion, PredictiveModel
+
+SCORE_FIELDS = ["version", "probability", "reasons", "scored_at"]
+
+
+def customer_scores_store(
+    model: PredictiveModel,
+    version: ModelVersion,
+    customer_ids: list[int],
+    probabilities: np.ndarray,
+    classes: list,
+    reasons: list | None,
+) -> None:
+    now = timezone.now()
+    positive = probabilities[:, -1]
+    CustomerScore.objects.bulk_create(
+        [
+            CustomerScore(
+                model=model,
+                customer_id=int(customer_id),
+                version=version,
+                probability=float(positive[index]),
+                reasons=reasons[index] if reasons is not None else [],
+                scored_at=now,
+            )
+            for index, customer_id in enumerate(customer_ids)
+        ],
+        update_conflicts=True,
+        unique_fields=["model", "customer"],
+        update_fields=SCORE_FIELDS,
+        batch_size=2000,
+    )
+
+
+def customer_scores_finish(model: PredictiveModel, version: ModelVersion) -> None:
+    """Scores an older version left for customers no longer scored (erased, no longer active)."""
+    CustomerScore.objects.filter(model=model).exclude(version=version).delete()
