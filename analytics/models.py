@@ -77,7 +77,12 @@ class PredictiveModel(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return str(self.display_title)
+
+    @property
+    def display_title(self) -> str:
+        """Built-in models show their kind's name, translated; builder models their own title."""
+        return self.title if self.kind == self.Kind.BUILDER else self.get_kind_display()
 
 
 class ModelVersion(TimeStampedModel):

@@ -1,0 +1,99 @@
+"""One shape for every chart analytics draws: the page fetches it as JSON (the chart's own URL),
+static/js/analytics_charts.js draws it with Chart.js, and the same object downloads as CSV
+(`?format=csv`). Titles and series labels arrive translated."""
+
+import csv
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.http import HttpResponse, JsonResponse
+from django.utils.text import slugify
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    data: list
+    # Draw this series as another kind than the chart's (a target line over revenue bars).
+    kind: str = ""
+    # An axis of its own on the right, for a series in other units (a percentage...).
+    right_axis: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    # bar, line, pie, doughnut, scatter (scatter series hold [x, y] pairs)
+    kind: str
+    labels: list
+    series: list[Series]
+    x_label: str = ""
+    y_label: str = ""
+    stacked: bool = False
+    horizontal: bool = False
+    # What the numbers mean and how they were counted, shown under the chart.
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def chart_data(chart: Chart) -> dict:
+    return {
+        "key": chart.key,
+        "title": str(chart.title),
+        "kind": chart.kind,
+        "labels": [str(label) for label in chart.labels],
+        "series": [
+            {
+                "label": str(series.label),
+                "data": _plain(series.data),
+                "kind": series.kind,
+                "right_axis": series.right_axis,
+            }
+            for series in chart.series
+        ],
+        "x_label": str(chart.x_label),
+        "y_label": str(chart.y_label),
+        "stacked": chart.stacked,
+        "horizontal": chart.horizontal,
+        "note": str(chart.note),
+        "extra": chart.extra,
+    }
+
+
+def chart_rows(chart: Chart) -> list[list]:
+    """The chart as a table: a header, then one row per label (or per point, for a scatter)."""
+    if chart.kind == "scatter":
+        rows = [[str(chart.x_label) or "x", str(chart.y_label) or "y", ""]]
+        for series in chart.series:
+            rows.extend([_plain(x), _plain(y), str(series.label)] for x, y in series.data)
+        return rows
+    rows = [[str(chart.x_label), *[str(series.label) for series in chart.series]]]
+    for index, label in enumerate(chart.labels):
+        rows.append([str(label), *[_plain(series.data[index]) for series in chart.series]])
+    return rows
+
+
+def chart_csv_response(chart: Chart) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(chart.key)}.csv"'
+    # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerows(chart_rows(chart))
+    return response
+
+
+def chart_response(chart: Chart, *, format: str = "json") -> HttpResponse:
+    """The chart as JSON, or as CSV when `format` is "csv"."""
+    if format == "csv":
+        return chart_csv_response(chart)
+    return JsonResponse(chart_data(chart))
