@@ -44,6 +44,14 @@ app.conf.beat_schedule = {
         "task": "analytics.models_retrain_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "build-recommendations": {
+        "task": "analytics.recommendations_build_nightly_task",
+        "schedule": crontab(hour=3, minute=40),
+    },
+    "build-social-graph": {
+        "task": "analytics.graph_build_nightly_task",
+        "schedule": crontab(hour=1, minute=40),
+    },
     "log-held-meetings": {
         "task": "collaboration.events_log_meetings_task",
         "schedule": crontab(minute="*/5"),

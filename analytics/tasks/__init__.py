@@ -1,5 +1,5 @@
 """Celery tasks of analytics, one module per area; importing them here registers them."""
 
-from analytics.tasks import training
+from analytics.tasks import network, recommendations, text, training
 
-__all__ = ["training"]
+__all__ = ["network", "recommendations", "text", "training"]
