@@ -38,6 +38,7 @@ from customers.services.customers import tag_list_get_or_create
 from customers.services.records import interaction_log
 from service.locks import tickets_lock
 from service.models import Ticket, TicketAttachment, TicketMessage, TicketStatusChange
+from service.registry import ticket_created_notify
 from service.services import sla
 from service.services.surveys import survey_send_on_resolve
 
@@ -240,6 +241,7 @@ def ticket_create(
         )
         _attachments_add(message, files)
         transaction.on_commit(lambda: _notify_assignee(ticket, actor))
+        transaction.on_commit(lambda: ticket_created_notify(ticket))
     return ticket
 
 

@@ -42,6 +42,7 @@ from service.forms import (
     ticket_filter_for_page,
 )
 from service.models import CannedResponse, Ticket, TicketAttachment
+from service.registry import ticket_panels_for
 from service.selectors.attachments import ticket_attachment_get_visible
 from service.selectors.canned import canned_response_get_visible, canned_response_list_visible
 from service.selectors.queues import (
@@ -298,6 +299,7 @@ def _detail_context(
         "error": error,
         "now": now,
         "can_edit": record_is_editable_by(user=request.user, record=ticket),
+        "panels": ticket_panels_for(ticket, request.user),
         **_customer_side(request, ticket.customer),
     }
 
