@@ -1,0 +1,297 @@
+"""Reads of the social graph: influence lists, a customer's place in the graph and the picture of
+their neighbours, warm-introduction paths and communities, always through the visibility rule.
+
+Anyone the user may not see stays anonymous wherever the graph passes through them: a path or a
+picture shows "a customer you cannot see", never their name or id.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from analytics.ml.graph import (
+    COMPANY,
+    CUSTOMER,
+    STAFF,
+    node_name,
+    node_split,
+    path_search,
+    radial_layout,
+)
+from analytics.models import AnalyticsJob, Community, CustomerInfluence, GraphEdge
+from crm.accounts.models import User
+from crm.accounts.selectors import records_visible_to
+from customers.models import Company, Customer
+
+INTRODUCTION_MAX_HOPS = 6
+# A level of the search holding more nodes than this gives up rather than read half the graph.
+INTRODUCTION_MAX_FRONTIER = 5_000
+# Nodes looked up per query (bounded IN lists).
+LOOKUP_CHUNK = 1_000
+EGO_MAX_NEIGHBOURS = 30
+EGO_SIZE = 320
+EGO_LABELLED_UP_TO = 12
+COMMUNITY_SAMPLE_SIZE = 3
+INFLUENCE_ORDERINGS = {
+    "-pagerank": (F("influence__pagerank").desc(), F("pk").asc()),
+    "-degree": (F("influence__degree").desc(), F("pk").asc()),
+    "-connections": (F("influence__connections").desc(), F("pk").asc()),
+}
+DEFAULT_INFLUENCE_ORDERING = "-pagerank"
+
+
+def graph_job_latest() -> AnalyticsJob | None:
+    return AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.GRAPH).first()
+
+
+def influence_ordering(ordering: str | None) -> str:
+    return ordering if ordering in INFLUENCE_ORDERINGS else DEFAULT_INFLUENCE_ORDERING
+
+
+def influence_list_visible(
+    *, user: User, community: int | None = None, ordering: str = DEFAULT_INFLUENCE_ORDERING
+) -> QuerySet[Customer]:
+    """The customers `user` may see that the latest graph measured, with `influence` joined,
+    most influential first (by PageRank unless another of INFLUENCE_ORDERINGS is asked for)."""
+    customers = records_visible_to(
+        user=user, queryset=Customer.objects.filter(influence__isnull=False)
+    )
+    if community is not None:
+        customers = customers.filter(influence__community=community)
+    return customers.select_related("influence", "company").order_by(
+        *INFLUENCE_ORDERINGS[influence_ordering(ordering)]
+    )
+
+
+@dataclass(frozen=True)
+class InfluenceSummary:
+    influence: CustomerInfluence
+    # Share of measured customers with a lower PageRank, 0-100.
+    percentile: int
+    community: Community | None
+
+
+def customer_influence_summary(*, customer: Customer) -> InfluenceSummary | None:
+    """Where the customer (already checked visible) stands in the latest graph, or None."""
+    influence = CustomerInfluence.objects.filter(customer=customer).first()
+    if influence is None:
+        return None
+    counts = CustomerInfluence.objects.aggregate(
+        measured=Count("pk"), below=Count("pk", filter=Q(pagerank__lt=influence.pagerank))
+    )
+    measured, below = counts["measured"], counts["below"]
+    community = (
+        Community.objects.filter(number=influence.community).first()
+        if influence.community is not None
+        else None
+    )
+    return InfluenceSummary(
+        influence=influence,
+        percentile=int(100 * below / measured) if measured else 0,
+        community=community,
+    )
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    node: str
+    kind: str
+    label: str
+    url: str = ""
+    hidden: bool = False
+
+
+def graph_nodes_describe(*, user: User, nodes: Iterable[str]) -> dict[str, GraphNode]:
+    """A label (and a link) for each node; customers and companies `user` may not see are only
+    "a customer/company you cannot see". At most three queries, one per kind of node."""
+    ids: dict[str, set[int]] = {CUSTOMER: set(), COMPANY: set(), STAFF: set()}
+    for node in nodes:
+        kind, pk = node_split(node)
+        ids[kind].add(pk)
+    described: dict[str, GraphNode] = {}
+    if ids[CUSTOMER]:
+        visible = records_visible_to(
+            user=user, queryset=Customer.objects.filter(pk__in=ids[CUSTOMER])
+        ).values_list("pk", "name")
+        names = dict(visible)
+        for pk in ids[CUSTOMER]:
+            node = node_name(CUSTOMER, pk)
+            if pk in names:
+                url = reverse("customers:customer_detail", args=[pk])
+                described[node] = GraphNode(node=node, kind=CUSTOMER, label=names[pk], url=url)
+            else:
+                label = _("a customer you cannot see")
+                described[node] = GraphNode(node=node, kind=CUSTOMER, label=label, hidden=True)
+    if ids[COMPANY]:
+        visible = records_visible_to(
+            user=user, queryset=Company.objects.filter(pk__in=ids[COMPANY])
+        ).values_list("pk", "name")
+        names = dict(visible)
+        for pk in ids[COMPANY]:
+            node = node_name(COMPANY, pk)
+            if pk in names:
+                url = reverse("customers:company_detail", args=[pk])
+                described[node] = GraphNode(node=node, kind=COMPANY, label=names[pk], url=url)
+            else:
+                label = _("a company you cannot see")
+                described[node] = GraphNode(node=node, kind=COMPANY, label=label, hidden=True)
+    if ids[STAFF]:
+        for staff in User.objects.filter(pk__in=ids[STAFF]):
+            node = node_name(STAFF, staff.pk)
+            described[node] = GraphNode(node=node, kind=STAFF, label=str(staff))
+    return described
+
+
+@dataclass(frozen=True)
+class EgoPoint:
+    x: float
+    y: float
+    node: GraphNode
+    weight: float
+    kinds: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EgoNetwork:
+    size: int
+    centre: float
+    points: list[EgoPoint]
+    # Ties between two neighbours, as ((x1, y1), (x2, y2)).
+    ties: list[tuple[tuple[float, float], tuple[float, float]]]
+    total: int
+    show_labels: bool
+
+
+def _short(label: str, length: int = 16) -> str:
+    return label if len(label) <= length else f"{label[: length - 1]}…"
+
+
+def customer_ego_network(
+    *, user: User, customer: Customer, total: int, limit: int = EGO_MAX_NEIGHBOURS
+) -> EgoNetwork:
+    """The customer's strongest ties (at most `limit` of their `total`) round them on a circle,
+    for an SVG."""
+    edges = GraphEdge.objects.filter(source=node_name(CUSTOMER, customer.pk))
+    strongest = list(
+        edges.order_by("-weight", "target").values_list("target", "weight", "kinds")[:limit]
+    )
+    neighbours = [target for target, _weight, _kinds in strongest]
+    described = graph_nodes_describe(user=user, nodes=neighbours)
+    centre = EGO_SIZE / 2
+    positions = radial_layout(len(neighbours), radius=centre - 40, centre=centre)
+    position_of = dict(zip(neighbours, positions, strict=True))
+    points = [
+        EgoPoint(
+            x=position_of[target][0],
+            y=position_of[target][1],
+            node=described[target],
+            weight=weight,
+            kinds=kinds,
+            label=_short(described[target].label),
+        )
+        for target, weight, kinds in strongest
+    ]
+    ties = []
+    if len(neighbours) > 1:
+        between = GraphEdge.objects.filter(source__in=neighbours, target__in=neighbours)
+        for source, target in between.values_list("source", "target"):
+            if source < target:
+                ties.append((position_of[source], position_of[target]))
+    return EgoNetwork(
+        size=EGO_SIZE,
+        centre=centre,
+        points=points,
+        ties=ties,
+        total=total,
+        show_labels=len(points) <= EGO_LABELLED_UP_TO,
+    )
+
+
+def _neighbours_from_edges(nodes: set[str]) -> dict[str, list[str]]:
+    adjacency: dict[str, list[str]] = {}
+    ordered = sorted(nodes)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        for source, target in GraphEdge.objects.filter(source__in=chunk).values_list(
+            "source", "target"
+        ):
+            adjacency.setdefault(source, []).append(target)
+    return adjacency
+
+
+@dataclass(frozen=True)
+class PathStep:
+    node: GraphNode
+    # Why this step is tied to the one before it ("colleague,company"); empty for the first.
+    kinds: str
+
+
+def introduction_path(
+    *, user: User, source: str, target: Customer, max_hops: int = INTRODUCTION_MAX_HOPS
+) -> list[PathStep] | None:
+    """The shortest chain of known ties from `source` (a node: "u<id>" for a rep, "c<id>" for a
+    customer the caller has checked visible) to `target` (visible), or None when there is none
+    within `max_hops`. Walks GraphEdge level by level, one indexed lookup per level, never
+    loading the graph; SearchTooWide when a level grows past INTRODUCTION_MAX_FRONTIER."""
+    path = path_search(
+        source=source,
+        target=node_name(CUSTOMER, target.pk),
+        neighbours_of=_neighbours_from_edges,
+        max_hops=max_hops,
+        max_frontier=INTRODUCTION_MAX_FRONTIER,
+    )
+    if path is None:
+        return None
+    described = graph_nodes_describe(user=user, nodes=path)
+    ties = GraphEdge.objects.filter(source__in=path[:-1], target__in=path[1:])
+    kinds = {
+        (source, target): kinds
+        for source, target, kinds in ties.values_list("source", "target", "kinds")
+    }
+    return [
+        PathStep(
+            node=described[node], kinds=kinds.get((path[index - 1], node), "") if index else ""
+        )
+        for index, node in enumerate(path)
+    ]
+
+
+def community_list() -> QuerySet[Community]:
+    return Community.objects.select_related("segment").order_by("-size", "number")
+
+
+def community_get(*, number: int) -> Community:
+    return Community.objects.select_related("segment").get(number=number)
+
+
+def community_samples_visible(
+    *, user: User, numbers: list[int], size: int = COMMUNITY_SAMPLE_SIZE
+) -> dict[int, list[Customer]]:
+    """The `size` most influential members of each community that `user` may see, in one
+    query (a row number over each community)."""
+    if not numbers:
+        return {}
+    ranked = (
+        records_visible_to(
+            user=user, queryset=Customer.objects.filter(influence__community__in=numbers)
+        )
+        .annotate(
+            community_number=F("influence__community"),
+            rank=Window(
+                RowNumber(),
+                partition_by=F("influence__community"),
+                order_by=(F("influence__pagerank").desc(), F("pk").asc()),
+            ),
+        )
+        .filter(rank__lte=size)
+        .order_by("community_number", "rank")
+    )
+    samples: dict[int, list[Customer]] = {}
+    for customer in ranked:
+        samples.setdefault(customer.community_number, []).append(customer)
+    return samples
