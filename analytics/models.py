@@ -483,3 +483,40 @@ class OrderDailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.revenue}"
+
+
+class CustomerValue(models.Model):
+    """A customer's RFM scores, value tier and lifetime value over the last 365 days, computed in
+    one pass by a Celery job (nightly), so the value charts and the top-value list read one row
+    per customer instead of ranking every order."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="value",
+        primary_key=True,
+    )
+    recency_days = models.PositiveIntegerField(_("days since last order"), null=True, blank=True)
+    frequency = models.PositiveIntegerField(_("orders in the last 365 days"))
+    monetary = models.DecimalField(_("spend in the last 365 days"), max_digits=16, decimal_places=2)
+    recency_score = models.PositiveSmallIntegerField(_("recency score"))
+    frequency_score = models.PositiveSmallIntegerField(_("frequency score"))
+    monetary_score = models.PositiveSmallIntegerField(_("monetary score"))
+    value_tier = models.CharField(_("value tier"), max_length=20)
+    lifetime_value = models.DecimalField(
+        _("lifetime value"), max_digits=16, decimal_places=2, default=0
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["-lifetime_value", "customer"]
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        indexes = [
+            models.Index(fields=["value_tier"], name="customer_value_tier"),
+            models.Index(fields=["-lifetime_value", "customer"], name="customer_value_clv"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.value_tier}"
