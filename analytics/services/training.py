@@ -74,11 +74,13 @@ def _number_next(model: PredictiveModel) -> int:
 
 
 def model_retrain_request(
-    *, model: PredictiveModel, trigger: str, user: User | None = None
+    *, model: PredictiveModel, trigger: str, user: User | None = None, queue: bool = True
 ) -> ModelVersion:
     """Queue a retrain and return its version; ModelBusy while another one holds the lock.
 
-    The lock is taken here, not in the task, so a second click answers at once."""
+    The lock is taken here, not in the task, so a second click answers at once. With `queue`
+    False nothing is sent to Celery: the caller (an operator's command) runs model_train_run
+    itself."""
     with transaction.atomic():
         locked = PredictiveModel.objects.select_for_update().get(pk=model.pk)
         holder = locked.training_version
@@ -105,9 +107,10 @@ def model_retrain_request(
         locked.training_started_at = timezone.now()
         locked.save(update_fields=["training_version", "training_started_at", "updated_at"])
 
-    from analytics.tasks.training import model_train_task
+    if queue:
+        from analytics.tasks.training import model_train_task
 
-    transaction.on_commit(lambda: model_train_task.delay(version.pk))
+        transaction.on_commit(lambda: model_train_task.delay(version.pk))
     return version
 
 
