@@ -52,6 +52,18 @@ app.conf.beat_schedule = {
         "task": "analytics.graph_build_nightly_task",
         "schedule": crontab(hour=1, minute=40),
     },
+    "refresh-recent-order-totals": {
+        "task": "analytics.order_daily_totals_refresh_recent_task",
+        "schedule": crontab(minute="*/10"),
+    },
+    "refresh-customer-values": {
+        "task": "analytics.customer_values_refresh_task",
+        "schedule": crontab(hour=2, minute=50),
+    },
+    "refresh-all-order-totals": {
+        "task": "analytics.order_daily_totals_refresh_task",
+        "schedule": crontab(hour=2, minute=10),
+    },
     "log-held-meetings": {
         "task": "collaboration.events_log_meetings_task",
         "schedule": crontab(minute="*/5"),

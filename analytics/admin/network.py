@@ -1,17 +1,10 @@
-"""Admin of the network area: the latest graph's measures and communities, read only (a build
-replaces them all), and the graph builds."""
+"""Admin of the network area: the latest graph's edges, measures and communities, read only (a
+build replaces them all)."""
 
 from django.contrib import admin
 
-from analytics.models import Community, CustomerInfluence
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+from analytics.models import Community, CustomerInfluence, GraphEdge
+from crm.admin_services import ReadOnlyAdmin
 
 
 @admin.register(CustomerInfluence)
@@ -20,6 +13,7 @@ class CustomerInfluenceAdmin(ReadOnlyAdmin):
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     search_fields = ["customer__name"]
+    show_full_result_count = False
 
 
 @admin.register(Community)
@@ -27,3 +21,12 @@ class CommunityAdmin(ReadOnlyAdmin):
     list_display = ["number", "label", "size", "segment", "computed_at"]
     list_select_related = ["segment"]
     search_fields = ["label"]
+
+
+@admin.register(GraphEdge)
+class GraphEdgeAdmin(ReadOnlyAdmin):
+    """Nodes read c<id> for a customer, o<id> for a company and u<id> for a member of staff."""
+
+    list_display = ["source", "target", "weight", "kinds"]
+    search_fields = ["=source", "=target"]
+    show_full_result_count = False

@@ -6,30 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_recordshare_access'),
-        ('analytics', '0003_influence_sort_indexes'),
+        ("accounts", "0003_recordshare_access"),
+        ("analytics", "0003_influence_sort_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrderDailyTotal',
+            name="OrderDailyTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('orders', models.PositiveIntegerField(verbose_name='orders')),
-                ('revenue', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='revenue')),
-                ('refreshed_at', models.DateTimeField(verbose_name='refreshed at')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='customer owner')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team', verbose_name='customer team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("orders", models.PositiveIntegerField(verbose_name="orders")),
+                (
+                    "revenue",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="revenue"),
+                ),
+                ("refreshed_at", models.DateTimeField(verbose_name="refreshed at")),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="customer owner",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="customer team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'daily order total',
-                'verbose_name_plural': 'daily order totals',
-                'ordering': ['-day'],
-                'indexes': [models.Index(fields=['day'], name='order_daily_total_day'), models.Index(fields=['owner', 'day'], name='order_daily_total_owner'), models.Index(fields=['team', 'day'], name='order_daily_total_team')],
+                "verbose_name": "daily order total",
+                "verbose_name_plural": "daily order totals",
+                "ordering": ["-day"],
+                "indexes": [
+                    models.Index(fields=["day"], name="order_daily_total_day"),
+                    models.Index(fields=["owner", "day"], name="order_daily_total_owner"),
+                    models.Index(fields=["team", "day"], name="order_daily_total_team"),
+                ],
             },
         ),
     ]
