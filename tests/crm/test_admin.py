@@ -9,6 +9,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.models import (
+    AnalyticsJob,
+    Community,
+    CustomerInfluence,
+    CustomerRecommendation,
+    CustomerScore,
+    CustomerValue,
+    GraphEdge,
+    OrderDailyTotal,
+    PredictiveModel,
+    TicketPrediction,
+)
 from collaboration.models import (
     CalendarFeed,
     ChatRoom,
@@ -25,6 +37,7 @@ from sales.services.deals import deal_create
 from service.models import Ticket
 from service.services.tickets import ticket_change_status, ticket_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
+from tests.analytics.factories import ModelVersionFactory
 from tests.collaboration.factories import (
     AttachmentFactory,
     ChatMembershipFactory,
@@ -145,6 +158,35 @@ def some_of_everything(superuser):
     SatisfactionSurveyFactory(ticket=ticket, answered_at=timezone.now(), rating=5)
     HolidayFactory()
     CannedResponseFactory(owner=membership.user, team=team)
+    now = timezone.now()
+    version = ModelVersionFactory(model=PredictiveModel.objects.get(name="purchase"))
+    CustomerScore.objects.create(
+        model=version.model, customer=customers[0], version=version, probability=0.7, scored_at=now
+    )
+    TicketPrediction.objects.create(ticket=ticket, positive_probability=0.8, predicted_at=now)
+    AnalyticsJob.objects.create(kind=AnalyticsJob.Kind.GRAPH, trigger="button")
+    GraphEdge.objects.create(source=f"c{customers[0].pk}", target=f"c{customers[1].pk}")
+    CustomerInfluence.objects.create(
+        customer=customers[0], pagerank=0.2, degree=0.5, connections=1, community=1, computed_at=now
+    )
+    Community.objects.create(number=1, size=3, label="Shanghai", computed_at=now)
+    CustomerRecommendation.objects.create(
+        customer=customers[0], similar=[[customers[1].pk, 0.1]], computed_at=now
+    )
+    OrderDailyTotal.objects.create(
+        day=now.date(), owner=membership.user, team=team, orders=1, revenue=10, refreshed_at=now
+    )
+    CustomerValue.objects.create(
+        customer=customers[0],
+        frequency=1,
+        monetary=10,
+        recency_score=5,
+        frequency_score=5,
+        monetary_score=5,
+        value_tier="champions",
+        lifetime_value=30,
+        computed_at=now,
+    )
     return customers
 
 
