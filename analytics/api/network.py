@@ -28,6 +28,8 @@ from analytics.selectors.network import (
     introduction_path,
 )
 from analytics.services.network import GraphBusy, community_segment_create, graph_build_request
+from crm.api.pagination import PageNumberPagination
+from customers.api.customers import CappedPageNumberPagination
 from customers.models import Customer
 from customers.selectors.customers import customer_get_visible
 
@@ -86,9 +88,12 @@ class InfluenceSerializer(serializers.ModelSerializer):
     ]
 )
 class InfluenceViewSet(viewsets.ReadOnlyModelViewSet):
-    """Customers by influence in the latest graph; {customer} is the customer id."""
+    """Customers by influence in the latest graph; {customer} is the customer id. The count
+    stops at 10,000 (`count_is_exact` says whether it did), as for the customer list."""
 
     serializer_class = InfluenceSerializer
+    # An exact COUNT over every customer a manager sees costs more than the page itself.
+    pagination_class = CappedPageNumberPagination
     permission_classes = [GraphPermission]
     read_permission = "analytics.view_customerinfluence"
     write_permissions = ()
@@ -129,10 +134,16 @@ class CommunitySerializer(serializers.ModelSerializer):
         return CommunityMemberSerializer(members, many=True).data
 
 
+class CommunityPagination(PageNumberPagination):
+    # Each community on a page costs one query for its sample members.
+    max_page_size = 100
+
+
 class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     """Communities of the latest graph, largest first; {number} is the community's number."""
 
     serializer_class = CommunitySerializer
+    pagination_class = CommunityPagination
     permission_classes = [GraphPermission]
     read_permission = "analytics.view_community"
     write_permissions = (

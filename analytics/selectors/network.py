@@ -8,8 +8,7 @@ picture shows "a customer you cannot see", never their name or id.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from analytics.ml.graph import (
     COMPANY,
     CUSTOMER,
     STAFF,
+    SearchTooWide,
     node_name,
     node_split,
     path_search,
@@ -231,20 +231,78 @@ class PathStep:
     kinds: str
 
 
+def _staff_tie_first(*, staff: str, nodes: set[str]) -> str | None:
+    """The first (by name) of `nodes` that `staff` is tied to, or None: through the
+    (source, target) index in bounded IN lists, in name order, stopping at the first list that
+    holds one (any node of a level gives an equally short chain)."""
+    ordered = sorted(nodes)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        tied = GraphEdge.objects.filter(source=staff, target__in=chunk).order_by("target")
+        first = tied.values_list("target", flat=True).first()
+        if first is not None:
+            return first
+    return None
+
+
+def _path_search_from_staff(
+    *, staff: str, target: str, max_hops: int, max_frontier: int
+) -> list[str] | None:
+    """A shortest chain from the staff node `staff` to `target`, searched from the target's side
+    only: a rep is tied to every customer they own or served (thousands), so their node is never
+    expanded; each level of the target's side is instead checked against the rep's own ties."""
+    parents: dict[str, str | None] = {target: None}
+    level = {target}
+    for hops in range(1, max_hops + 1):
+        node = _staff_tie_first(staff=staff, nodes=level)
+        if node is not None:
+            path = [staff]
+            while node is not None:
+                path.append(node)
+                node = parents[node]
+            return path
+        if hops == max_hops:
+            return None
+        if len(level) > max_frontier:
+            raise SearchTooWide(len(level))
+        adjacency = _neighbours_from_edges(level)
+        reached: set[str] = set()
+        for node in sorted(level):
+            for neighbour in sorted(adjacency.get(node, ())):
+                if neighbour not in parents:
+                    parents[neighbour] = node
+                    reached.add(neighbour)
+        if not reached:
+            return None
+        level = reached
+    return None
+
+
 def introduction_path(
     *, user: User, source: str, target: Customer, max_hops: int = INTRODUCTION_MAX_HOPS
 ) -> list[PathStep] | None:
     """The shortest chain of known ties from `source` (a node: "u<id>" for a rep, "c<id>" for a
     customer the caller has checked visible) to `target` (visible), or None when there is none
-    within `max_hops`. Walks GraphEdge level by level, one indexed lookup per level, never
-    loading the graph; SearchTooWide when a level grows past INTRODUCTION_MAX_FRONTIER."""
-    path = path_search(
-        source=source,
-        target=node_name(CUSTOMER, target.pk),
-        neighbours_of=_neighbours_from_edges,
-        max_hops=max_hops,
-        max_frontier=INTRODUCTION_MAX_FRONTIER,
-    )
+    within `max_hops`. Walks GraphEdge level by level through indexed lookups, never loading
+    the graph: from both ends between two customers, from the target's end only for a rep (see
+    _path_search_from_staff). SearchTooWide when a level to expand grows past
+    INTRODUCTION_MAX_FRONTIER."""
+    target_node = node_name(CUSTOMER, target.pk)
+    if node_split(source)[0] == STAFF:
+        path = _path_search_from_staff(
+            staff=source,
+            target=target_node,
+            max_hops=max_hops,
+            max_frontier=INTRODUCTION_MAX_FRONTIER,
+        )
+    else:
+        path = path_search(
+            source=source,
+            target=target_node,
+            neighbours_of=_neighbours_from_edges,
+            max_hops=max_hops,
+            max_frontier=INTRODUCTION_MAX_FRONTIER,
+        )
     if path is None:
         return None
     described = graph_nodes_describe(user=user, nodes=path)
@@ -272,26 +330,18 @@ def community_get(*, number: int) -> Community:
 def community_samples_visible(
     *, user: User, numbers: list[int], size: int = COMMUNITY_SAMPLE_SIZE
 ) -> dict[int, list[Customer]]:
-    """The `size` most influential members of each community that `user` may see, in one
-    query (a row number over each community)."""
-    if not numbers:
-        return {}
-    ranked = (
-        records_visible_to(
-            user=user, queryset=Customer.objects.filter(influence__community__in=numbers)
-        )
-        .annotate(
-            community_number=F("influence__community"),
-            rank=Window(
-                RowNumber(),
-                partition_by=F("influence__community"),
-                order_by=(F("influence__pagerank").desc(), F("pk").asc()),
-            ),
-        )
-        .filter(rank__lte=size)
-        .order_by("community_number", "rank")
-    )
+    """The `size` most influential members of each community that `user` may see: one query per
+    community (callers pass a page of them), each walking the influence_community
+    (community, -pagerank) index only until `size` visible members are found, so the cost
+    follows the page rather than the communities' sizes."""
+    visible = records_visible_to(user=user, queryset=Customer.objects.all())
     samples: dict[int, list[Customer]] = {}
-    for customer in ranked:
-        samples.setdefault(customer.community_number, []).append(customer)
+    for number in numbers:
+        members = list(
+            visible.filter(influence__community=number).order_by(
+                F("influence__pagerank").desc(), "pk"
+            )[:size]
+        )
+        if members:
+            samples[number] = members
     return samples

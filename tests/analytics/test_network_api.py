@@ -3,9 +3,10 @@ and graph builds, through the visibility rule."""
 
 import pytest
 
-from analytics.models import AnalyticsJob, CustomerInfluence, ModelVersion
+from analytics.models import AnalyticsJob, CustomerInfluence, GraphEdge, ModelVersion
 from analytics.services.network import graph_build_request
 from tests.analytics.factories import SocialGraphWorld
+from tests.customers.factories import CustomerFactory
 
 
 @pytest.fixture
@@ -26,12 +27,24 @@ def test_influence_lists_visible_customers_by_pagerank(
 
     body = response.json()
     assert response.status_code == 200
-    assert body["count"] == 4
+    assert body["count"] == 4 and body["count_is_exact"] is True
     ids = [row["customer"] for row in body["results"]]
     assert set(ids) == {world.a.pk, world.b.pk, world.c.pk, world.f.pk}
     pageranks = [row["pagerank"] for row in body["results"]]
     assert pageranks == sorted(pageranks, reverse=True)
     assert body["results"][0]["degree"] == pytest.approx(0.4)
+
+
+def test_the_influence_count_stops_at_the_cap(world, client_for, monkeypatch):
+    # Given a count cap below the four customers the rep sees
+    monkeypatch.setattr("customers.selectors.customers.COUNT_CAP", 3)
+
+    body = client_for(world.rep).get("/api/v1/influence/", {"page_size": 2}).json()
+
+    # Then the count reads the cap, says so, and the pages are still the strongest first
+    assert body["count"] == 3 and body["count_is_exact"] is False
+    assert len(body["results"]) == 2 and body["next"]
+    assert body["results"][0]["customer"] == world.c.pk
 
 
 def test_influence_of_a_hidden_customer_is_404(world, client_for):
@@ -71,6 +84,41 @@ def test_the_introduction_path_from_me_starts_at_the_rep(world, client_for):
         ("staff", world.rep.pk),
         ("customer", world.b.pk),
     ]
+
+
+def test_the_path_from_a_rep_with_more_ties_than_the_search_may_hold(
+    world, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a rep who owns more customers than one level of the search may hold
+    CustomerFactory.create_batch(3, owner=world.rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        graph_build_request(trigger=ModelVersion.Trigger.COMMAND)
+    monkeypatch.setattr("analytics.selectors.network.INTRODUCTION_MAX_FRONTIER", 3)
+    assert GraphEdge.objects.filter(source=f"u{world.rep.pk}").count() == 6
+
+    # When the rep asks for their own way to Fei
+    response = client_for(world.rep).get("/api/v1/introduction-path/", {"target": world.f.pk})
+
+    # Then the search, from Fei's side, finds the one shortest chain: rep - Cy - Dagny - Fei
+    body = response.json()
+    assert body["found"] is True and body["too_wide"] is False
+    assert [(step["kind"], step["id"], step["tie"]) for step in body["steps"]] == [
+        ("staff", world.rep.pk, ""),
+        ("customer", world.c.pk, "interaction,owner"),
+        ("customer", None, "referral"),
+        ("customer", world.f.pk, "family"),
+    ]
+
+
+def test_the_path_from_a_rep_gives_up_when_the_target_side_grows_too_wide(
+    world, client_for, monkeypatch
+):
+    # Fei's side holds Dagny, Emil and Fei's owner at the first level: more than two.
+    monkeypatch.setattr("analytics.selectors.network.INTRODUCTION_MAX_FRONTIER", 2)
+
+    body = client_for(world.rep).get("/api/v1/introduction-path/", {"target": world.f.pk}).json()
+
+    assert body == {"found": False, "too_wide": True, "steps": []}
 
 
 @pytest.mark.parametrize(

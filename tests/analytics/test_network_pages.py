@@ -2,7 +2,10 @@
 influence list, warm introductions, communities and their segments, and the rebuild button."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics.hooks.network import customer_influence_panel
 from analytics.models import AnalyticsJob, Community, CustomerInfluence, ModelVersion
@@ -158,6 +161,29 @@ def test_communities_show_only_visible_sample_members(
     west = CustomerInfluence.objects.get(customer=world.f).community
     assert [customer.name for customer in samples[west]] == ["Fei"]
     assert "Dagny" not in page and "Emil" not in page
+
+
+def test_the_communities_page_reads_the_same_queries_however_many_communities(
+    world, client_for, monkeypatch
+):
+    # Given pages of two communities, and a first page read while there are only two
+    monkeypatch.setattr("analytics.views.network.COMMUNITY_PAGE_SIZE", 2)
+    client = client_for(world.rep)
+    client.get(reverse("analytics:community_list"))
+    with CaptureQueriesContext(connection) as two_communities:
+        client.get(reverse("analytics:community_list"))
+
+    # When there are many more communities, each larger than the first two
+    Community.objects.bulk_create(
+        Community(number=100 + index, size=10 + index, computed_at=timezone.now())
+        for index in range(10)
+    )
+    with CaptureQueriesContext(connection) as twelve_communities:
+        response = client.get(reverse("analytics:community_list"))
+
+    # Then the first page shows two of them and reads no more queries than before
+    assert [community.number for community, _members in response.context["rows"]] == [109, 108]
+    assert len(twelve_communities) == len(two_communities)
 
 
 def test_a_manager_makes_a_segment_of_a_community(world, manager, client_for):
