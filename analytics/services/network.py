@@ -14,12 +14,10 @@ import io
 import logging
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 
 import networkx as nx
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +32,7 @@ from analytics.ml.graph import (
     node_split,
 )
 from analytics.models import AnalyticsJob, Community, CustomerInfluence, GraphEdge, ModelVersion
+from analytics.services.jobs import JobBusy, analytics_job_start, progress_save
 from crm.accounts.models import User
 from crm.accounts.selectors import records_editable_by
 from customers.importing.writing import customer_tags_add
@@ -49,7 +48,6 @@ WRITE_BATCH = 5_000
 COMMUNITY_MIN_SIZE = 3
 COMMUNITY_SEED = 7
 # Any constant shared by every process: the key of the PostgreSQL advisory lock of graph builds.
-_GRAPH_LOCK_KEY = 7_302_114
 
 # Why two people are tied, as stored in GraphEdge.kinds.
 KIND_COMPANY = "company"
@@ -62,48 +60,20 @@ RELATIONSHIP_KINDS = {
     Relationship.Kind.FAMILY: "family",
     Relationship.Kind.PARTNER: "partner",
 }
-_ACTIVE = (AnalyticsJob.Status.QUEUED, AnalyticsJob.Status.RUNNING)
 
 
-class GraphBusy(Exception):
+class GraphBusy(JobBusy):
     """A build of the graph is already queued or running."""
-
-
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _progress(job: AnalyticsJob, *, progress: int, stage: str, **fields) -> None:
-    job.progress = progress
-    job.stage = stage
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save(update_fields=["progress", "stage", "updated_at", *fields])
 
 
 def graph_build_request(*, trigger: str, user: User | None = None) -> AnalyticsJob:
     """Queue a build of the graph and return its job; GraphBusy while another one is active."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_GRAPH_LOCK_KEY])
-        graph_jobs = AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.GRAPH, status__in=_ACTIVE)
-        stale = Q(status=AnalyticsJob.Status.QUEUED, created_at__lt=_stale_before()) | Q(
-            status=AnalyticsJob.Status.RUNNING, started_at__lt=_stale_before()
-        )
-        graph_jobs.filter(stale).update(
-            status=AnalyticsJob.Status.FAILED,
-            error=_("The worker stopped before this run finished."),
-            finished_at=timezone.now(),
-        )
-        if graph_jobs.exists():
-            raise GraphBusy(_("The graph is already being built."))
-        job = AnalyticsJob.objects.create(
-            kind=AnalyticsJob.Kind.GRAPH,
-            trigger=trigger,
-            started_by=user,
-            stage=_("Waiting for a worker"),
-        )
+    job = analytics_job_start(
+        kind=AnalyticsJob.Kind.GRAPH,
+        trigger=trigger,
+        user=user,
+        busy=GraphBusy(_("The graph is already being built.")),
+    )
 
     from analytics.tasks.network import graph_build_task
 
@@ -322,22 +292,22 @@ def graph_build_run(*, job_id: int) -> AnalyticsJob:
     try:
         graph = _graph_read()
         seconds["read"] = round(time.monotonic() - clock, 2)
-        _progress(job, progress=35, stage=_("Measuring influence"))
+        progress_save(job, progress=35, stage=_("Measuring influence"))
         clock = time.monotonic()
         measures = graph_measures(graph)
         seconds["measure"] = round(time.monotonic() - clock, 2)
-        _progress(job, progress=55, stage=_("Finding communities"))
+        progress_save(job, progress=55, stage=_("Finding communities"))
         clock = time.monotonic()
         communities = graph_communities(
             graph, min_size=COMMUNITY_MIN_SIZE, seed=COMMUNITY_SEED, leave_out=STAFF
         )
         seconds["communities"] = round(time.monotonic() - clock, 2)
-        _progress(job, progress=75, stage=_("Saving the graph"))
+        progress_save(job, progress=75, stage=_("Saving the graph"))
         clock = time.monotonic()
         _graph_store(graph, measures, communities)
         seconds["write"] = round(time.monotonic() - clock, 2)
         customers = sum(1 for node in graph.nodes if node.startswith(CUSTOMER))
-        _progress(
+        progress_save(
             job,
             progress=100,
             stage="",
@@ -353,7 +323,7 @@ def graph_build_run(*, job_id: int) -> AnalyticsJob:
         )
     except Exception as error:
         logger.exception("graph build %s failed", job.pk)
-        _progress(
+        progress_save(
             job,
             progress=job.progress,
             stage="",

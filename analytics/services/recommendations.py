@@ -20,10 +20,9 @@ A build is an AnalyticsJob that goes queued -> running -> done (or failed), one 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Sum
 from django.utils import timezone
@@ -39,6 +38,7 @@ from analytics.ml.neighbours import (
 )
 from analytics.models import AnalyticsJob, CustomerRecommendation, ModelVersion
 from analytics.selectors.recommendations import ORDER_STATUSES_NOT_BOUGHT
+from analytics.services.jobs import JobBusy, analytics_job_start, progress_save
 from crm.accounts.models import User
 from customers.models import Customer, Order, OrderLine, Product
 
@@ -65,7 +65,12 @@ NUMERIC_FEATURES = ["age", "log_income", "log_orders", "log_spend", "log_days_si
 DAYS_SINCE_ORDER = NUMERIC_FEATURES.index("log_days_since_order")
 
 
-class RecommendationsBusy(Exception):
+# A build of a million customers outlasts Celery's default limits; it saves its progress every
+# chunk, so a job that has not moved for this long has lost its worker.
+BUILD_TIME_LIMIT = 2 * 60 * 60 + 300
+
+
+class RecommendationsBusy(JobBusy):
     """A build is already queued or running."""
 
 
@@ -103,42 +108,18 @@ class CustomerChunk:
     purchases: sparse.csr_matrix
 
 
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _progress(job: AnalyticsJob, *, progress: int, stage: str, **fields) -> None:
-    job.progress = progress
-    job.stage = stage
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save(update_fields=["progress", "stage", "updated_at", *fields])
-
-
 def recommendations_build_request(*, user: User | None, trigger: str) -> AnalyticsJob:
     """Queue a build and return its job; RecommendationsBusy while another is queued or running.
 
-    A job that has not moved for the Celery hard time limit belonged to a worker that died: it
+    A job that has not moved for the build's hard time limit belonged to a worker that died: it
     is marked failed and no longer blocks."""
-    jobs = AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.RECOMMENDATIONS)
-    with transaction.atomic():
-        # Two requests at once queue on the newest job's row lock; the second then sees the
-        # first one's job as active.
-        list(jobs.select_for_update().order_by("-pk").values_list("pk", flat=True)[:1])
-        active = jobs.filter(status__in=[AnalyticsJob.Status.QUEUED, AnalyticsJob.Status.RUNNING])
-        active.filter(updated_at__lt=_stale_before()).update(
-            status=AnalyticsJob.Status.FAILED,
-            error=_("The worker stopped before this run finished."),
-            finished_at=timezone.now(),
-        )
-        if active.exists():
-            raise RecommendationsBusy(_("Recommendations are already being built."))
-        job = AnalyticsJob.objects.create(
-            kind=AnalyticsJob.Kind.RECOMMENDATIONS,
-            trigger=trigger,
-            started_by=user,
-            stage=_("Waiting for a worker"),
-        )
+    job = analytics_job_start(
+        kind=AnalyticsJob.Kind.RECOMMENDATIONS,
+        trigger=trigger,
+        user=user,
+        busy=RecommendationsBusy(_("Recommendations are already being built.")),
+        time_limit=BUILD_TIME_LIMIT,
+    )
 
     from analytics.tasks.recommendations import recommendations_build_task
 
@@ -168,7 +149,7 @@ def recommendations_build_run(*, job_id: int) -> AnalyticsJob:
         return job
     try:
         stats = _build(job)
-        _progress(
+        progress_save(
             job,
             progress=100,
             stage="",
@@ -179,7 +160,7 @@ def recommendations_build_run(*, job_id: int) -> AnalyticsJob:
     except Exception as error:
         if not isinstance(error, NoOneToCompareWith):
             logger.exception("recommendations build %s failed", job.pk)
-        _progress(
+        progress_save(
             job,
             progress=job.progress,
             stage="",
@@ -311,12 +292,12 @@ def _index_build(
             Customer.objects.filter(pk__in=chunk_ids).order_by("pk").values_list(*CUSTOMER_FIELDS)
         )
         chunks.append(_chunk_read(rows, layout=layout, today=today))
-        _progress(
+        progress_save(
             job,
             progress=5 + int(20 * (start + len(chunk_ids)) / len(ids)),
             stage=_("Reading the customers to compare with"),
         )
-    _progress(job, progress=25, stage=_("Scaling and indexing"))
+    progress_save(job, progress=25, stage=_("Scaling and indexing"))
     index = neighbour_index_fit(
         ids=np.concatenate([chunk.ids for chunk in chunks]),
         features=np.vstack([chunk.features for chunk in chunks]),
@@ -392,7 +373,7 @@ def _build(job: AnalyticsJob) -> dict:
     computed_at = timezone.now()
     today = timezone.localdate()
     layout = _layout_read()
-    _progress(job, progress=2, stage=_("Choosing the customers to compare with"))
+    progress_save(job, progress=2, stage=_("Choosing the customers to compare with"))
     compare_with, buyers = _compare_with_ids()
     if not len(compare_with):
         raise NoOneToCompareWith(
@@ -426,7 +407,7 @@ def _build(job: AnalyticsJob) -> dict:
             product_id for row in recommendations for product_id, _score in row.products
         )
         done += len(rows)
-        _progress(
+        progress_save(
             job,
             progress=min(30 + int(68 * done / max(total, 1)), 98),
             stage=_("Finding neighbours and products"),

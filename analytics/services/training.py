@@ -14,10 +14,8 @@ A retrain is a ModelVersion that goes queued -> training -> scoring -> done (or 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
@@ -33,6 +31,7 @@ from analytics.ml.evaluation import (
     reference_row,
 )
 from analytics.models import ModelVersion, PredictiveModel
+from analytics.services.jobs import progress_save, stale_before
 from analytics.specs import ModelSpec, NotEnoughData, model_spec
 from crm.accounts.models import User
 
@@ -57,18 +56,6 @@ class Bundle:
     classes: list
 
 
-def _stale_lock_before():
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _progress(version: ModelVersion, *, progress: int, stage: str, **fields) -> None:
-    version.progress = progress
-    version.stage = stage
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.save(update_fields=["progress", "stage", "updated_at", *fields])
-
-
 def _number_next(model: PredictiveModel) -> int:
     return (model.versions.aggregate(highest=Max("number"))["highest"] or 0) + 1
 
@@ -84,7 +71,7 @@ def model_retrain_request(
     with transaction.atomic():
         locked = PredictiveModel.objects.select_for_update().get(pk=model.pk)
         holder = locked.training_version
-        if holder is not None and locked.training_started_at >= _stale_lock_before():
+        if holder is not None and locked.training_started_at >= stale_before():
             raise ModelBusy(
                 _("Version %(number)s of this model is still training.") % {"number": holder.number}
             )
@@ -168,7 +155,7 @@ def model_train_run(*, version_id: int) -> ModelVersion:
     model = version.model
     spec = model_spec(model.kind)
     started = time.monotonic()
-    _progress(
+    progress_save(
         version,
         progress=5,
         stage=_("Reading the data"),
@@ -177,11 +164,11 @@ def model_train_run(*, version_id: int) -> ModelVersion:
     )
     try:
         training = spec.training_set(model)
-        _progress(version, progress=30, stage=_("Fitting"))
+        progress_save(version, progress=30, stage=_("Fitting"))
         fitted = spec.fit(training, model)
         pipeline = fitted.pipeline
         classes = list(pipeline.classes_)
-        _progress(version, progress=60, stage=_("Judging on held-out rows"))
+        progress_save(version, progress=60, stage=_("Judging on held-out rows"))
         metrics = _evaluate(pipeline, training, classes)
         metrics["split"] = training.split
         if fitted.selection:
@@ -196,7 +183,7 @@ def model_train_run(*, version_id: int) -> ModelVersion:
             f"{model.name}-v{version.number}.joblib", ContentFile(content), save=False
         )
         y_train = np.asarray(training.y_train)
-        _progress(
+        progress_save(
             version,
             progress=70,
             stage=_("Registering"),
@@ -215,12 +202,14 @@ def model_train_run(*, version_id: int) -> ModelVersion:
         _decide(version)
         model.refresh_from_db(fields=["active_version"])
         if model.active_version_id == version.pk and spec.scoring_batches is not None:
-            _progress(version, progress=75, stage=_("Scoring"), status=ModelVersion.Status.SCORING)
+            progress_save(
+                version, progress=75, stage=_("Scoring"), status=ModelVersion.Status.SCORING
+            )
             bundle = Bundle(
                 pipeline=pipeline, columns=columns, reference=reference, classes=classes
             )
             _score_all(version=version, spec=spec, bundle=bundle)
-        _progress(
+        progress_save(
             version,
             progress=100,
             stage="",
@@ -230,7 +219,7 @@ def model_train_run(*, version_id: int) -> ModelVersion:
     except Exception as error:
         if not isinstance(error, NotEnoughData):
             logger.exception("training %s v%s failed", model.name, version.number)
-        _progress(
+        progress_save(
             version,
             progress=version.progress,
             stage="",
@@ -362,7 +351,7 @@ def models_retrain_nightly() -> list[int]:
     """Queue a retrain of every model that is not already training; returns the versions."""
     queued = []
     for model in PredictiveModel.objects.filter(
-        Q(training_version__isnull=True) | Q(training_started_at__lt=_stale_lock_before())
+        Q(training_version__isnull=True) | Q(training_started_at__lt=stale_before())
     ):
         try:
             queued.append(

@@ -224,8 +224,8 @@ def test_only_one_build_at_a_time(db, manager):
     with pytest.raises(GraphBusy):
         graph_build_request(trigger=ModelVersion.Trigger.BUTTON, user=manager)
 
-    # And once the first is older than the worker's time limit, it is given up for dead
-    AnalyticsJob.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    # And once the first has not moved for the worker's time limit, it is given up for dead
+    AnalyticsJob.objects.filter(pk=first.pk).update(updated_at=timezone.now() - timedelta(hours=2))
     second = graph_build_request(trigger=ModelVersion.Trigger.BUTTON, user=manager)
     first.refresh_from_db()
     assert first.status == AnalyticsJob.Status.FAILED

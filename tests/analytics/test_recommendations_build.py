@@ -10,6 +10,7 @@ from django.utils import timezone
 from analytics.models import AnalyticsJob, CustomerRecommendation, ModelVersion
 from analytics.services import recommendations as recommendation_services
 from analytics.services.recommendations import (
+    BUILD_TIME_LIMIT,
     RecommendationsBusy,
     recommendations_build_request,
     recommendations_build_run,
@@ -180,12 +181,12 @@ def test_two_builds_never_run_at_once(groups, manager):
     assert second.pk != first.pk
 
 
-def test_a_build_whose_worker_died_no_longer_blocks(groups, manager, settings):
-    # Given a build that has not moved for longer than the task time limit
+def test_a_build_whose_worker_died_no_longer_blocks(groups, manager):
+    # Given a build that has not moved for longer than the build's time limit
     stuck = recommendations_build_request(user=manager, trigger=ModelVersion.Trigger.BUTTON)
     AnalyticsJob.objects.filter(pk=stuck.pk).update(
         status=AnalyticsJob.Status.RUNNING,
-        updated_at=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+        updated_at=timezone.now() - timedelta(seconds=BUILD_TIME_LIMIT + 60),
     )
 
     # When a new build is asked for
