@@ -559,14 +559,10 @@ class _TicketMaker:
         reply, ask, answer, resolution, reopen, note_text = texts
         surveyed = rng.random() < SURVEY_SHARE
         answered = rng.random() < ANSWER_SHARE
-        # Customers rate a late resolution, a reopened ticket or a complaint lower, as real
-        # ones do; the satisfaction model has something to learn from the demo.
+        # Customers rate a late resolution or a reopened ticket lower, as real ones do; the
+        # satisfaction model has something to learn from the demo.
         rating = max(
-            1,
-            self.rating()
-            - (2 if resolution_factor > 1 else 0)
-            - (1 if reopened else 0)
-            - (1 if kind == Ticket.Type.COMPLAINT else 0),
+            1, self.rating() - (2 if resolution_factor > 1 else 0) - (1 if reopened else 0)
         )
         answered_after = timedelta(hours=rng.uniform(0.5, 96))
         comment_pool = (

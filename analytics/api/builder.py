@@ -77,10 +77,14 @@ class FieldValueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"], apart from the customers' own "source".
+FIELD_SOURCES = ["standard", "custom"]
+
+
 class BuilderFieldSerializer(serializers.Serializer):
     name = serializers.CharField(help_text=_("What target_field and the field lists take."))
     label = serializers.CharField()
-    source = serializers.ChoiceField(choices=["standard", "custom"])
+    source = serializers.ChoiceField(choices=FIELD_SOURCES)
     kind = serializers.ChoiceField(choices=["numeric", "categorical", "unusable"])
     present = serializers.IntegerField(source="profile.present")
     distinct = serializers.IntegerField(source="profile.distinct")

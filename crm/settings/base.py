@@ -243,6 +243,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NotificationKindEnum": "collaboration.models.Notification.Kind",
         "RecordTypeEnum": "collaboration.selectors.chat.DISCUSSION_TYPES",
+        "AnalyticsJobStatusEnum": "analytics.models.AnalyticsJob.Status",
+        "ModelVersionStatusEnum": "analytics.models.ModelVersion.Status",
+        "BuilderFieldSourceEnum": "analytics.api.builder.FIELD_SOURCES",
+        "SourceEnum": "customers.models.Customer.Source",
     },
 }
 
