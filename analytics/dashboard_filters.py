@@ -154,7 +154,11 @@ class DashboardFilterForm(forms.Form):
     Teams and owners are those whose records the user sees, as on the sales reports."""
 
     period = forms.ChoiceField(
-        label=gettext_lazy("Period"), choices=list(PERIODS.items()), required=False
+        label=gettext_lazy("Period"),
+        choices=list(PERIODS.items()),
+        required=False,
+        # The select shows the period the figures are for when the query string names none.
+        initial=DEFAULT_PERIOD,
     )
     start = forms.DateField(label=gettext_lazy("From"), required=False)
     end = forms.DateField(label=gettext_lazy("To"), required=False)

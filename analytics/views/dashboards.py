@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.charts import Chart, chart_response
 from analytics.dashboard_filters import (
+    DEFAULT_PERIOD,
     DashboardFilter,
     DashboardFilterForm,
     DashboardFilterInvalid,
@@ -105,7 +106,12 @@ def _page(
     fields: tuple[str, ...],
 ) -> HttpResponse:
     """Render a dashboard page; with bad filters, the form with its errors and status 400."""
-    form = DashboardFilterForm(request.GET, user=request.user)
+    data = request.GET.copy()
+    if not any(data.get(name) for name in ("period", "from", "to")):
+        # The select then shows the default period the figures are for, and the charts, which
+        # read the form's values, ask for the same.
+        data["period"] = DEFAULT_PERIOD
+    form = DashboardFilterForm(data, user=request.user)
     if not form.is_valid():
         return render(
             request, template, {"form": form, "fields": fields, "filters": None}, status=400
