@@ -5,32 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0004_order_daily_totals'),
-        ('customers', '0007_customer_see_all_permission'),
+        ("analytics", "0004_order_daily_totals"),
+        ("customers", "0007_customer_see_all_permission"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerValue',
+            name="CustomerValue",
             fields=[
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='value', serialize=False, to='customers.customer', verbose_name='customer')),
-                ('recency_days', models.PositiveIntegerField(blank=True, null=True, verbose_name='days since last order')),
-                ('frequency', models.PositiveIntegerField(verbose_name='orders in the last 365 days')),
-                ('monetary', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='spend in the last 365 days')),
-                ('recency_score', models.PositiveSmallIntegerField(verbose_name='recency score')),
-                ('frequency_score', models.PositiveSmallIntegerField(verbose_name='frequency score')),
-                ('monetary_score', models.PositiveSmallIntegerField(verbose_name='monetary score')),
-                ('value_tier', models.CharField(max_length=20, verbose_name='value tier')),
-                ('lifetime_value', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='lifetime value')),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="value",
+                        serialize=False,
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "recency_days",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="days since last order"
+                    ),
+                ),
+                (
+                    "frequency",
+                    models.PositiveIntegerField(verbose_name="orders in the last 365 days"),
+                ),
+                (
+                    "monetary",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=16, verbose_name="spend in the last 365 days"
+                    ),
+                ),
+                ("recency_score", models.PositiveSmallIntegerField(verbose_name="recency score")),
+                (
+                    "frequency_score",
+                    models.PositiveSmallIntegerField(verbose_name="frequency score"),
+                ),
+                ("monetary_score", models.PositiveSmallIntegerField(verbose_name="monetary score")),
+                ("value_tier", models.CharField(max_length=20, verbose_name="value tier")),
+                (
+                    "lifetime_value",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=16, verbose_name="lifetime value"
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
             ],
             options={
-                'verbose_name': 'customer value',
-                'verbose_name_plural': 'customer values',
-                'ordering': ['-lifetime_value', 'customer'],
-                'indexes': [models.Index(fields=['value_tier'], name='customer_value_tier'), models.Index(fields=['-lifetime_value', 'customer'], name='customer_value_clv')],
+                "verbose_name": "customer value",
+                "verbose_name_plural": "customer values",
+                "ordering": ["-lifetime_value", "customer"],
+                "indexes": [
+                    models.Index(fields=["value_tier"], name="customer_value_tier"),
+                    models.Index(fields=["-lifetime_value", "customer"], name="customer_value_clv"),
+                ],
             },
         ),
     ]

@@ -2,23 +2,17 @@
 what they are worth (orders, spend, RFM value tiers, lifetime value), each figure one chart.
 
 Every figure is over the customers the user may see (the visibility rule), narrowed to the
-filter's team and owner (the customer's); the period applies to orders: an order counts when it
-was placed in the period and was not cancelled or refunded (as for a customer's total spend).
-Amounts are summed as they are, whatever their currency (no conversion, as in the sales
-reports).
+filter's team and owner (the customer's). The period applies to the order figures (order
+counts, spend by tier and city): an order counts when it was placed in the period and was not
+cancelled or refunded (as for a customer's total spend). Amounts are summed as they are,
+whatever their currency (no conversion, as in the sales reports).
 
-Definitions (the charts' notes say them too):
+The value figures (RFM tiers, lifetime value by tier, top customers) read each customer's
+CustomerValue, computed nightly over the last 365 days by
+analytics.services.customer_values (whose docstring defines RFM, the tiers and lifetime value),
+so they are not filtered by the period and do not rank a year of orders per request.
 
 - Age: whole years at today's date, from the birthday; unknown without one.
-- RFM: among the customers with an order in the period, recency = their last order, frequency =
-  their number of orders, monetary = their spend. Each becomes a score from 1 to 5 by its
-  percent rank among them (1 + floor(5 × percent_rank), 5 at most; a later order, more orders
-  or more spend rank higher), so equal values get equal scores. With FM = F + M:
-  Champions R ≥ 4 and FM ≥ 8; New R ≥ 4 and F = 1; Loyal R ≥ 3 and FM ≥ 6; At risk R ≤ 2 and
-  FM ≥ 6; Hibernating R ≤ 2; Needs attention the rest (R ≥ 3 with low F and M).
-- Lifetime value = average order value × orders per year × expected lifespan, with orders per
-  year = orders in the period × 365 / days in the period and an expected lifespan of
-  LIFESPAN_YEARS (a constant). For a customer that is their yearly spend × LIFESPAN_YEARS.
 
 Each figure is one grouped query (the segment sizes one count per segment, at most
 MAX_SEGMENTS), so a chart costs the same few queries whatever the number of customers; each is
@@ -28,19 +22,27 @@ cached for a minute per user and filter (analytics.dashboard_filters.dashboard_c
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Case, CharField, Count, F, Max, Q, QuerySet, Sum, Value, When, Window
-from django.db.models.expressions import RowRange
-from django.db.models.functions import Mod, Rank
-from django.utils import timezone
+from django.db.models import Case, CharField, Count, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, Mod
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.charts import Chart, Series
 from analytics.dashboard_filters import DashboardFilter, dashboard_cached
+from analytics.models import CustomerValue
+from analytics.services.customer_values import (
+    DAYS_PER_YEAR,
+    LIFESPAN_YEARS,
+    NOT_COUNTED_STATUSES,
+    TIER_NO_ORDERS,
+    VALUE_TIERS,
+    WINDOW_DAYS,
+    customer_values_ensure,
+)
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.models import Customer, Order
@@ -50,10 +52,7 @@ from customers.selectors.customers import (
     segment_list_visible,
 )
 
-NOT_COUNTED_STATUSES = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 CENT = Decimal("0.01")
-DAYS_PER_YEAR = 365
-LIFESPAN_YEARS = 3
 SCATTER_POINTS = 2000
 TOP_CITIES = 15
 TOP_CUSTOMERS = 20
@@ -88,22 +87,6 @@ CHART_TITLES = {
     "rfm-tiers": gettext_lazy("RFM value tiers"),
     "clv-by-tier": gettext_lazy("Customer lifetime value by value tier"),
     "top-customers": gettext_lazy("Top customers by lifetime value"),
-}
-TIER_CHAMPIONS = "champions"
-TIER_LOYAL = "loyal"
-TIER_NEW = "new"
-TIER_NEEDS_ATTENTION = "needs_attention"
-TIER_AT_RISK = "at_risk"
-TIER_HIBERNATING = "hibernating"
-TIER_NO_ORDERS = "no_orders"
-VALUE_TIERS = {
-    TIER_CHAMPIONS: gettext_lazy("Champions"),
-    TIER_LOYAL: gettext_lazy("Loyal"),
-    TIER_NEW: gettext_lazy("New"),
-    TIER_NEEDS_ATTENTION: gettext_lazy("Needs attention"),
-    TIER_AT_RISK: gettext_lazy("At risk"),
-    TIER_HIBERNATING: gettext_lazy("Hibernating"),
-    TIER_NO_ORDERS: gettext_lazy("No orders in the period"),
 }
 
 
@@ -294,13 +277,16 @@ def spend_by_tier_chart(*, user: User, filters: DashboardFilter) -> Chart:
 
 
 def spend_by_city_chart(*, user: User, filters: DashboardFilter) -> Chart:
-    orders = customer_analytics_orders(user=user, filters=filters)
-    top = list(
-        orders.values("customer__city")
-        .annotate(spend=Sum("total_amount"))
-        .order_by("-spend", "customer__city")[:TOP_CITIES]
+    # Every city's spend in one pass over the period's orders, ranked here: a second pass for
+    # the total alone cost 0.45 s at a million customers (benchmarks/customer_analytics_results.md).
+    cities = sorted(
+        customer_analytics_orders(user=user, filters=filters)
+        .values("customer__city")
+        .annotate(spend=Sum("total_amount")),
+        key=lambda row: (-_money(row["spend"]), row["customer__city"]),
     )
-    total = _money(orders.aggregate(spend=Sum("total_amount"))["spend"])
+    top = cities[:TOP_CITIES]
+    total = sum((_money(row["spend"]) for row in cities), Decimal("0.00"))
     labels = [row["customer__city"] or _("No city") for row in top]
     spend = [_money(row["spend"]) for row in top]
     other = total - sum(spend, Decimal("0.00"))
@@ -355,7 +341,7 @@ def segment_sizes_chart(*, user: User, filters: DashboardFilter) -> Chart:
     )
 
 
-# RFM and lifetime value ----------------------------------------------------------------------
+# RFM and lifetime value ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -368,73 +354,56 @@ class ValueTier:
     lifetime_value: Decimal
 
 
-def _score(rank: str) -> str:
-    """1 + floor(5 × percent_rank), at most 5, with percent_rank = (rank - 1) / steps (0 for a
-    single customer), compared in whole numbers so both databases round alike."""
-    below = " ".join(
-        f"WHEN 5 * ({rank} - 1) < {score} * steps THEN {score}" for score in range(1, 5)
-    )
-    return f"CASE WHEN steps = 0 THEN 1 {below} ELSE 5 END"
+def customer_values_computed_at() -> datetime | None:
+    """When the customer values were last computed; computed now if never, when orders exist
+    (a fresh install, before the nightly refresh first runs)."""
+    computed_at = CustomerValue.objects.order_by("pk").values_list("computed_at", flat=True)
+    if computed_at.first() is None:
+        customer_values_ensure()
+    return computed_at.first()
 
 
-_TIER_CASE = f"""CASE
-    WHEN r >= 4 AND f + m >= 8 THEN '{TIER_CHAMPIONS}'
-    WHEN r >= 4 AND f = 1 THEN '{TIER_NEW}'
-    WHEN r >= 3 AND f + m >= 6 THEN '{TIER_LOYAL}'
-    WHEN r <= 2 AND f + m >= 6 THEN '{TIER_AT_RISK}'
-    WHEN r <= 2 THEN '{TIER_HIBERNATING}'
-    ELSE '{TIER_NEEDS_ATTENTION}'
-END"""
+def _valued_customers(*, user: User, filters: DashboardFilter) -> QuerySet[Customer]:
+    """The customers the value figures are about: those of the figures less the erased (they
+    have no values: their orders stay in the spend figures, but they are profiled no more)."""
+    return customer_analytics_customers(user=user, filters=filters).filter(erased_at__isnull=True)
 
 
-_ROWS_SO_FAR = RowRange(start=None, end=0)
-
-
-def _rfm_scores(*, user: User, filters: DashboardFilter) -> QuerySet:
-    """One row per customer with an order in the period: the RFM values and their ranks.
-
-    RANK() rather than PERCENT_RANK(), over ROWS rather than the default RANGE frame: before
-    version 16, PostgreSQL reads the whole partition, or for RANGE each row's whole group of
-    equals (most customers have one order), back from disk past work_mem, over and over (20 s
-    instead of 5 at 800,000 customers). The percent rank is computed from the rank and the
-    number of rows instead (see _score); a frame does not change a rank."""
-    return (
-        customer_analytics_orders(user=user, filters=filters)
-        .values("customer_id")
-        .annotate(
-            recency=Max("ordered_at"),
-            frequency=Count("pk"),
-            monetary=Sum("total_amount"),
-        )
-        .annotate(
-            r_rank=Window(Rank(), order_by=F("recency").asc(), frame=_ROWS_SO_FAR),
-            f_rank=Window(Rank(), order_by=F("frequency").asc(), frame=_ROWS_SO_FAR),
-            m_rank=Window(Rank(), order_by=F("monetary").asc(), frame=_ROWS_SO_FAR),
-        )
-    )
-
-
-def _value_tier_sql(scores: QuerySet) -> tuple[str, tuple]:
-    sql, params = scores.query.sql_with_params()
-    scored = (
-        f"SELECT frequency, monetary, {_score('r_rank')} AS r, {_score('f_rank')} AS f, "
-        f"{_score('m_rank')} AS m FROM ranked CROSS JOIN counted"
-    )
-    return (
-        f"WITH ranked AS ({sql}), counted AS (SELECT COUNT(*) - 1 AS steps FROM ranked) "
-        f"SELECT {_TIER_CASE} AS tier, COUNT(*), SUM(frequency), SUM(monetary) "
-        f"FROM ({scored}) scored GROUP BY 1",
-        params,
-    )
+def _value_tier_rows(*, user: User, filters: DashboardFilter) -> dict[str, tuple]:
+    """(customers, orders, spend) by value tier key."""
+    customers = customer_analytics_customers(user=user, filters=filters)
+    if customers.query.has_filters():
+        # Narrowed by the visibility rule, a team or an owner: one pass over the customers
+        # joined to their values; one added since the refresh has none yet (no orders).
+        value_tier = Coalesce("value__value_tier", Value(TIER_NO_ORDERS))
+        return {
+            key: (count, orders, spend)
+            for key, count, orders, spend in customers.filter(erased_at__isnull=True)
+            .annotate(value_tier=value_tier)
+            .values_list("value_tier")
+            .annotate(
+                count=Count("pk"), orders=Sum("value__frequency"), spend=Sum("value__monetary")
+            )
+            .values_list("value_tier", "count", "orders", "spend")
+        }
+    # Someone who sees every customer, of any team and owner, needs no join: the values and a
+    # count, 0.5 s instead of 1.1 s at a million (values exist only for living customers; one
+    # erased since the last refresh stays in its tier until the next).
+    rows = {
+        key: (count, orders, spend)
+        for key, count, orders, spend in CustomerValue.objects.order_by()
+        .exclude(value_tier=TIER_NO_ORDERS)
+        .values_list("value_tier")
+        .annotate(count=Count("pk"), orders=Sum("frequency"), spend=Sum("monetary"))
+        .values_list("value_tier", "count", "orders", "spend")
+    }
+    living = customers.filter(erased_at__isnull=True).count()
+    rows[TIER_NO_ORDERS] = (living - sum(count for count, _orders, _spend in rows.values()), 0, 0)
+    return rows
 
 
 def _value_tiers_compute(*, user: User, filters: DashboardFilter) -> list[ValueTier]:
-    sql, params = _value_tier_sql(_rfm_scores(user=user, filters=filters))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = {tier: (customers, orders, spend) for tier, customers, orders, spend in cursor}
-    everyone = customer_analytics_customers(user=user, filters=filters).count()
-    rows[TIER_NO_ORDERS] = (everyone - sum(row[0] for row in rows.values()), 0, 0)
+    rows = _value_tier_rows(user=user, filters=filters)
     tiers = []
     for key, label in VALUE_TIERS.items():
         customers, orders, spend = rows.get(key, (0, 0, 0))
@@ -446,7 +415,7 @@ def _value_tiers_compute(*, user: User, filters: DashboardFilter) -> list[ValueT
                 customers=customers,
                 orders=orders or 0,
                 spend=spend,
-                lifetime_value=lifetime_value(spend=spend, customers=customers, days=filters.days),
+                lifetime_value=lifetime_value(spend=spend, customers=customers, days=WINDOW_DAYS),
             )
         )
     return tiers
@@ -454,8 +423,8 @@ def _value_tiers_compute(*, user: User, filters: DashboardFilter) -> list[ValueT
 
 def value_tiers(*, user: User, filters: DashboardFilter) -> list[ValueTier]:
     """Customers, orders, spend and average lifetime value per RFM value tier (VALUE_TIERS order;
-    the customers without an order in the period last). Cached, as both the RFM and the lifetime
-    value charts read it and it is the costliest figure."""
+    the customers without an order in the window last), from the customer values. Cached, as
+    both the RFM and the lifetime value charts read it."""
     return dashboard_cached(
         user=user,
         filters=filters,
@@ -464,16 +433,28 @@ def value_tiers(*, user: User, filters: DashboardFilter) -> list[ValueTier]:
     )
 
 
+def _as_of_note() -> str:
+    """When the values were computed; computing them first on a fresh install."""
+    computed_at = customer_values_computed_at()
+    if computed_at is None:
+        return _("Over the last 365 days; not filtered by the period. No orders yet.")
+    return _(
+        "Over the last 365 days as of %(computed_at)s, recomputed nightly; not filtered by the "
+        "period."
+    ) % {"computed_at": formats.date_format(timezone.localtime(computed_at), "DATETIME_FORMAT")}
+
+
 def _rfm_note() -> str:
     return _(
-        "Among the customers with an order in the period, recency (last order), frequency "
-        "(orders) and monetary value (spend) each score 1–5 by percent rank. Champions: R ≥ 4 "
-        "and F + M ≥ 8; New: R ≥ 4 and one order; Loyal: R ≥ 3 and F + M ≥ 6; At risk: R ≤ 2 "
-        "and F + M ≥ 6; Hibernating: other R ≤ 2; Needs attention: the rest."
+        "Among all customers with an order in the last 365 days, recency (last order), "
+        "frequency (orders) and monetary value (spend) each score 1–5 by percent rank. "
+        "Champions: R ≥ 4 and F + M ≥ 8; New: R ≥ 4 and one order; Loyal: R ≥ 3 and F + M ≥ 6; "
+        "At risk: R ≤ 2 and F + M ≥ 6; Hibernating: other R ≤ 2; Needs attention: the rest."
     )
 
 
 def rfm_tiers_chart(*, user: User, filters: DashboardFilter) -> Chart:
+    as_of = _as_of_note()
     tiers = value_tiers(user=user, filters=filters)
     return Chart(
         key="rfm-tiers",
@@ -491,7 +472,7 @@ def rfm_tiers_chart(*, user: User, filters: DashboardFilter) -> Chart:
         ],
         x_label=_("Value tier"),
         y_label=_("Customers"),
-        note=_rfm_note(),
+        note=_rfm_note() + " " + as_of,
         extra={"keys": [tier.key for tier in tiers]},
     )
 
@@ -499,19 +480,20 @@ def rfm_tiers_chart(*, user: User, filters: DashboardFilter) -> Chart:
 def _clv_note() -> str:
     return _(
         "Lifetime value = average order value × orders per year × %(years)s years of expected "
-        "lifespan (a fixed assumption), with orders per year = orders in the period × 365 / "
-        "days in the period: the yearly spend × %(years)s."
+        "lifespan (a fixed assumption), over the orders of the last 365 days: the yearly spend "
+        "× %(years)s."
     ) % {"years": LIFESPAN_YEARS}
 
 
 def clv_by_tier_chart(*, user: User, filters: DashboardFilter) -> Chart:
+    as_of = _as_of_note()
     tiers = [tier for tier in value_tiers(user=user, filters=filters) if tier.key != TIER_NO_ORDERS]
     average_order = [
         (tier.spend / tier.orders).quantize(CENT) if tier.orders else Decimal("0.00")
         for tier in tiers
     ]
     orders_per_year = [
-        round(tier.orders * DAYS_PER_YEAR / filters.days / tier.customers, 2)
+        round(tier.orders * DAYS_PER_YEAR / WINDOW_DAYS / tier.customers, 2)
         if tier.customers
         else 0
         for tier in tiers
@@ -533,32 +515,31 @@ def clv_by_tier_chart(*, user: User, filters: DashboardFilter) -> Chart:
         ],
         x_label=_("Value tier"),
         y_label=_("Amount"),
-        note=_clv_note() + " " + _("Averaged over the tier's customers."),
+        note=_clv_note() + " " + _("Averaged over the tier's customers.") + " " + as_of,
         extra={"keys": [tier.key for tier in tiers], "lifespan_years": LIFESPAN_YEARS},
     )
 
 
 def top_customers_chart(*, user: User, filters: DashboardFilter) -> Chart:
-    rows = list(
-        customer_analytics_orders(user=user, filters=filters)
-        .values("customer_id", "customer__name")
-        .annotate(orders=Count("pk"), spend=Sum("total_amount"))
-        .order_by("-spend", "customer_id")[:TOP_CUSTOMERS]
+    as_of = _as_of_note()
+    rows = (
+        _valued_customers(user=user, filters=filters)
+        .filter(value__frequency__gt=0)
+        .order_by("-value__lifetime_value", "pk")
+        .values_list("pk", "name", "value__frequency", "value__monetary", "value__lifetime_value")[
+            :TOP_CUSTOMERS
+        ]
     )
-    customers = []
-    for row in rows:
-        spend = _money(row["spend"])
-        customers.append(
-            {
-                "id": row["customer_id"],
-                "name": row["customer__name"],
-                "orders": row["orders"],
-                "spend": float(spend),
-                "lifetime_value": float(
-                    lifetime_value(spend=spend, customers=1, days=filters.days)
-                ),
-            }
-        )
+    customers = [
+        {
+            "id": pk,
+            "name": name,
+            "orders": orders,
+            "spend": float(_money(spend)),
+            "lifetime_value": float(_money(value)),
+        }
+        for pk, name, orders, spend, value in rows
+    ]
     return Chart(
         key="top-customers",
         title=str(CHART_TITLES["top-customers"]),
@@ -575,7 +556,7 @@ def top_customers_chart(*, user: User, filters: DashboardFilter) -> Chart:
         x_label=_("Customer"),
         y_label=_("Amount"),
         horizontal=True,
-        note=_clv_note(),
+        note=_clv_note() + " " + as_of,
         extra={"customers": customers, "lifespan_years": LIFESPAN_YEARS},
     )
 

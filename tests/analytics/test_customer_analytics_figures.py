@@ -11,11 +11,14 @@ The book (a 365-day period, 2025, so lifetime value is spend × 3):
   Fay       rep        20   —       normal   Shanghai   none
   Gus       other team 30   90000   vip      Shanghai   10000 (never seen by rep)
 
-RFM percent ranks among Ada, Bo, Cy, Di, Ed (4 steps of 0.25):
-  recency Cy < Di < Bo < Ada < Ed       -> R: Cy 1, Di 2, Bo 3, Ada 4, Ed 5
-  frequency Cy = Di = Ed < Bo < Ada     -> F: Cy, Di, Ed 1, Bo 4, Ada 5
-  monetary Ed < Cy < Di < Bo < Ada      -> M: Ed 1, Cy 2, Di 3, Bo 4, Ada 5
-  Ada R4 F+M 10 Champions; Bo R3 F+M 8 Loyal; Ed R5 F1 New; Cy R1 and Di R2 Hibernating.
+The value figures (RFM, lifetime value, top customers) read the customer values refreshed as of
+31 Dec 2025 (the same 365 days). RFM percent ranks among everyone with an order, Gus too (5 steps
+of 0.2, so a score is the rank, at most 5):
+  recency Cy < Di < Gus < Bo < Ada < Ed      -> R: Cy 1, Di 2, Gus 3, Bo 4, Ada 5, Ed 5
+  frequency Cy = Di = Ed = Gus < Bo < Ada    -> F: Cy, Di, Ed, Gus 1, Bo 5, Ada 5
+  monetary Ed < Cy < Di < Bo < Ada < Gus     -> M: Ed 1, Cy 2, Di 3, Bo 4, Ada 5, Gus 5
+  Ada R5 F+M 10 and Bo R4 F+M 9 Champions; Ed R5 F1 New; Cy R1 and Di R2 Hibernating;
+  (Gus R3 F+M 6 Loyal, unseen by the rep).
 """
 
 import csv
@@ -28,10 +31,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.services.customer_values import customer_values_refresh
 from customers.models import Customer, Order
 from tests.customers.factories import CustomerFactory, OrderFactory, SegmentFactory
 
 PERIOD_2025 = "from=2025-01-01&to=2025-12-31"
+END_OF_2025 = date(2025, 12, 31)
 
 
 @pytest.fixture(autouse=True)
@@ -202,11 +207,13 @@ def test_segment_sizes_count_visible_members(client_for, rep, other_team_rep, te
 
 
 def test_rfm_value_tiers(client_for, rep, book):
+    customer_values_refresh(today=END_OF_2025)
+
     data = chart(client_for(rep), "rfm-tiers")
 
     assert dict(zip(data["extra"]["keys"], data["series"][0]["data"], strict=True)) == {
-        "champions": 1,
-        "loyal": 1,
+        "champions": 2,
+        "loyal": 0,
         "new": 1,
         "needs_attention": 0,
         "at_risk": 0,
@@ -214,25 +221,44 @@ def test_rfm_value_tiers(client_for, rep, book):
         "no_orders": 1,
     }
     assert dict(zip(data["extra"]["keys"], data["series"][1]["data"], strict=True)) == {
-        "champions": 3000.0,
-        "loyal": 800.0,
+        "champions": 3800.0,
+        "loyal": 0.0,
         "new": 50.0,
         "needs_attention": 0.0,
         "at_risk": 0.0,
         "hibernating": 300.0,
         "no_orders": 0.0,
     }
+    assert "last 365 days as of" in data["note"]
+
+
+def test_value_tiers_for_someone_who_sees_everyone(client_for, admin_user, book):
+    customer_values_refresh(today=END_OF_2025)
+
+    data = chart(client_for(admin_user), "rfm-tiers")
+
+    # Gus (R3, F1 + M5) is Loyal; Fay, who never ordered, has no orders.
+    assert dict(zip(data["extra"]["keys"], data["series"][0]["data"], strict=True)) == {
+        "champions": 2,
+        "loyal": 1,
+        "new": 1,
+        "needs_attention": 0,
+        "at_risk": 0,
+        "hibernating": 2,
+        "no_orders": 1,
+    }
 
 
 def test_an_old_big_spender_is_at_risk(client_for, rep, team, book):
     # Ada's six big orders, but all in January: she ranks last on recency.
     Order.objects.filter(customer=book["ada"]).update(ordered_at=at("2025-01-10"))
+    customer_values_refresh(today=END_OF_2025)
 
     data = chart(client_for(rep), "rfm-tiers")
 
-    # R: Ada 1, Cy 2, Di 3, Bo 4, Ed 5; F and M as before.
+    # R: Ada 1, Cy 2, Di 3, Gus 4, Bo 5, Ed 5; F and M as before.
     assert dict(zip(data["extra"]["keys"], data["series"][0]["data"], strict=True)) == {
-        "champions": 1,  # Bo: R4, F4 + M4
+        "champions": 1,  # Bo: R5, F5 + M4
         "loyal": 0,
         "new": 1,  # Ed
         "needs_attention": 1,  # Di: R3, F1 + M3
@@ -242,31 +268,44 @@ def test_an_old_big_spender_is_at_risk(client_for, rep, team, book):
     }
 
 
+def test_a_customer_added_since_the_refresh_counts_as_without_orders(client_for, rep, team, book):
+    customer_values_refresh(today=END_OF_2025)
+    CustomerFactory(owner=rep, team=team)
+
+    data = chart(client_for(rep), "rfm-tiers")
+
+    assert data["series"][0]["data"][data["extra"]["keys"].index("no_orders")] == 2
+
+
 def test_lifetime_value_by_tier(client_for, rep, book):
+    customer_values_refresh(today=END_OF_2025)
+
     data = chart(client_for(rep), "clv-by-tier")
 
     keys = data["extra"]["keys"]
     assert keys == ["champions", "loyal", "new", "needs_attention", "at_risk", "hibernating"]
-    # Spend over 365 days × 3 years / customers: Champions 3000 × 3, Loyal 800 × 3, New 50 × 3,
+    # Spend over 365 days × 3 years / customers: Champions (3000 + 800) × 3 / 2, New 50 × 3,
     # Hibernating (100 + 200) × 3 / 2.
-    assert data["series"][0]["data"] == [9000.0, 2400.0, 150.0, 0.0, 0.0, 450.0]
-    assert data["series"][1]["data"] == [500.0, 400.0, 50.0, 0.0, 0.0, 150.0]
-    assert data["series"][2]["data"] == [6.0, 2.0, 1.0, 0, 0, 1.0]
+    assert data["series"][0]["data"] == [5700.0, 0.0, 150.0, 0.0, 0.0, 450.0]
+    assert data["series"][1]["data"] == [475.0, 0.0, 50.0, 0.0, 0.0, 150.0]
+    assert data["series"][2]["data"] == [4.0, 0, 1.0, 0, 0, 1.0]
     assert "× 3 years" in data["note"]
 
 
-def test_lifetime_value_annualises_a_shorter_period(client_for, rep, book):
-    # 1 Dec to 30 Dec 2025 is 30 days: Ada 3000 (all six orders) → 3000 × 365 / 30 × 3.
-    data = chart(client_for(rep), "top-customers", "from=2025-12-01&to=2025-12-30")
+def test_value_figures_do_not_follow_the_period(client_for, rep, book):
+    customer_values_refresh(today=END_OF_2025)
+    given = client_for(rep)
 
-    first = data["extra"]["customers"][0]
-    assert first["name"] == "Ada"
-    assert first["lifetime_value"] == float(
-        (Decimal(3000) * 365 / 30 * 3).quantize(Decimal("0.01"))
-    )
+    december = chart(given, "top-customers", "from=2025-12-01&to=2025-12-30")
+
+    assert december["extra"] == chart(given, "top-customers")["extra"]
+    assert december["extra"]["customers"][0]["lifetime_value"] == 9000.0
+    assert "not filtered by the period" in december["note"]
 
 
 def test_top_customers_by_lifetime_value(client_for, rep, book):
+    customer_values_refresh(today=END_OF_2025)
+
     data = chart(client_for(rep), "top-customers")
 
     assert [
@@ -282,6 +321,7 @@ def test_top_customers_by_lifetime_value(client_for, rep, book):
 
 
 def test_other_team_sees_only_their_own_customers(client_for, other_team_rep, book):
+    customer_values_refresh(today=END_OF_2025)
     given = client_for(other_team_rep)
 
     assert values(chart(given, "age-histogram"))["30–39"] == 1

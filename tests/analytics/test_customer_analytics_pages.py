@@ -2,7 +2,7 @@
 open them, bad filters, query counts that do not grow with the customers, and per-user caching."""
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.selectors.customer_analytics import CUSTOMER_CHARTS
+from analytics.services.customer_values import customer_values_refresh
 from tests.customers.factories import CustomerFactory, OrderFactory, SegmentFactory
 
 PERIOD_2025 = "from=2025-01-01&to=2025-12-31"
+END_OF_2025 = date(2025, 12, 31)
 # Sessions, user, permissions, the filter's team and owner choices, then the figure's own few
 # (the segment sizes: one per segment).
 MAX_QUERIES = 14
@@ -114,11 +116,13 @@ def test_query_count_does_not_grow_with_customers(
 ):
     add_customers(owner=rep, team=team, count=3)
     SegmentFactory(owner=rep, team=team, filters={"tier": ["vip"]})
+    customer_values_refresh(today=END_OF_2025)
     given = client_for(rep)
     with CaptureQueriesContext(connection) as few:
         assert given.get(chart_url(key)).status_code == 200
     cache.clear()
     add_customers(owner=rep, team=team, count=30)
+    customer_values_refresh(today=END_OF_2025)
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = given.get(chart_url(key))
@@ -156,6 +160,7 @@ def test_top_customers_table(client_for, rep, other_team_rep, team, other_team):
         ordered_at=timezone.make_aware(datetime(2025, 5, 1)),
         total_amount=Decimal("9000"),
     )
+    customer_values_refresh(today=END_OF_2025)
 
     response = client_for(rep).get(
         reverse("analytics:customer_analytics_top_customers") + "?" + PERIOD_2025
@@ -170,6 +175,7 @@ def test_top_customers_table(client_for, rep, other_team_rep, team, other_team):
 
 def test_api_gives_every_chart(client_for, rep, team, django_assert_max_num_queries):
     add_customers(owner=rep, team=team, count=3)
+    customer_values_refresh(today=END_OF_2025)
 
     with django_assert_max_num_queries(40):
         response = client_for(rep).get(reverse("customer-analytics") + "?" + PERIOD_2025)
@@ -207,6 +213,7 @@ def test_no_figure_runs_a_subquery_per_row(client_for, rep, team, key):
     # A few thousand orders, so the planner plans as for a real table.
     add_customers(owner=rep, team=team, count=300)
     SegmentFactory(owner=rep, team=team, filters={"tier": ["vip"], "q": "Customer"})
+    customer_values_refresh(today=END_OF_2025)
     given = client_for(rep)
     with CaptureQueriesContext(connection) as queries:
         assert given.get(chart_url(key)).status_code == 200
