@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.test")
+# Local settings keep the artifacts in MEDIA_ROOT; the test settings would lose them on exit.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.local")
 
 
 def train(name: str) -> None:
