@@ -3,11 +3,18 @@ static/js/analytics_charts.js draws it with Chart.js, and the same object downlo
 (`?format=csv`). Titles and series labels arrive translated."""
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.text import slugify
+
+from analytics.dashboard_filters import (
+    DashboardFilter,
+    DashboardFilterInvalid,
+    dashboard_filter_parse,
+)
 
 
 @dataclass(frozen=True)
@@ -97,3 +104,19 @@ def chart_response(chart: Chart, *, format: str = "json") -> HttpResponse:
     if format == "csv":
         return chart_csv_response(chart)
     return JsonResponse(chart_data(chart))
+
+
+def chart_filtered_response(
+    request: HttpRequest, *, build: Callable[[DashboardFilter], Chart]
+) -> HttpResponse:
+    """A chart endpoint of the pages: the chart `build` gives for the query string's filters,
+    as JSON or, with ?format=csv, CSV; a bad filter gives 400 with a message (and, in JSON, the
+    messages by parameter)."""
+    output = "csv" if request.GET.get("format") == "csv" else "json"
+    try:
+        filters = dashboard_filter_parse(user=request.user, params=request.GET)
+    except DashboardFilterInvalid as error:
+        if output == "csv":
+            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": str(error), "fields": error.fields}, status=400)
+    return chart_response(build(filters), format=output)

@@ -253,6 +253,16 @@ class DashboardFilterForm(forms.Form):
         return " ".join(parts)
 
 
+def dashboard_filter_form(*, user: User, params: Mapping) -> DashboardFilterForm:
+    """The filter bar of a page, bound to its query string; without a period, bound to the
+    default one, so the select shows the period the figures are for and the charts, which read
+    the form's values, ask for the same."""
+    data = params.copy()
+    if not any(data.get(name) for name in ("period", "from", "to")):
+        data["period"] = DEFAULT_PERIOD
+    return DashboardFilterForm(data, user=user)
+
+
 def dashboard_filter_parse(*, user: User, params: Mapping) -> DashboardFilter:
     """The filter a query string describes; DashboardFilterInvalid with a message otherwise.
 

@@ -12,17 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.api.dashboards import DashboardChartSerializer, filters_from_query
 from analytics.charts import chart_data
-from analytics.dashboard_filters import (
-    PERIODS,
-    DashboardFilter,
-    DashboardFilterInvalid,
-    dashboard_filter_parse,
-)
+from analytics.dashboard_filters import PERIODS
 from analytics.selectors.customer_analytics import (
     CUSTOMER_CHARTS,
     customer_analytics_chart,
@@ -32,38 +28,12 @@ from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 
 
-class SeriesSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    data = serializers.ListField(
-        child=serializers.JSONField(),
-        help_text=_("One value per label; [x, y] pairs in a scatter."),
-    )
-    kind = serializers.CharField(help_text=_("Drawn as another kind than the chart's, if set."))
-    right_axis = serializers.BooleanField()
-
-
-class ChartSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=list(CUSTOMER_CHARTS))
-    title = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["bar", "line", "pie", "doughnut", "scatter"])
-    labels = serializers.ListField(child=serializers.CharField())
-    series = SeriesSerializer(many=True)
-    x_label = serializers.CharField()
-    y_label = serializers.CharField()
-    stacked = serializers.BooleanField()
-    horizontal = serializers.BooleanField()
-    note = serializers.CharField(help_text=_("What the numbers mean and how they were counted."))
-    extra = serializers.DictField(
-        help_text=_("top-customers: customers [{id, name, orders, spend, lifetime_value}].")
-    )
-
-
 class CustomerAnalyticsSerializer(serializers.Serializer):
     period_start = serializers.DateField(help_text=_("First day of the period, included."))
     period_end = serializers.DateField(help_text=_("Last day of the period, included."))
     team = serializers.IntegerField(allow_null=True)
     owner = serializers.IntegerField(allow_null=True)
-    charts = ChartSerializer(many=True)
+    charts = DashboardChartSerializer(many=True)
 
 
 FILTER_PARAMETERS = [
@@ -75,13 +45,6 @@ FILTER_PARAMETERS = [
     OpenApiParameter("team", OpenApiTypes.INT, description="The customers' team (id)."),
     OpenApiParameter("owner", OpenApiTypes.INT, description="The customers' owner (user id)."),
 ]
-
-
-def _filters(request) -> DashboardFilter:
-    try:
-        return dashboard_filter_parse(user=request.user, params=request.query_params)
-    except DashboardFilterInvalid as exc:
-        raise ValidationError({"filters": [str(exc)]}) from exc
 
 
 class CustomerAnalyticsView(APIView):
@@ -96,7 +59,7 @@ class CustomerAnalyticsView(APIView):
         description=__doc__,
     )
     def get(self, request):
-        filters = _filters(request)
+        filters = filters_from_query(request)
         charts = customer_analytics_charts(user=request.user, filters=filters)
         return Response(
             {
@@ -121,13 +84,13 @@ class CustomerAnalyticsChartView(APIView):
             ),
             *FILTER_PARAMETERS,
         ],
-        responses=ChartSerializer,
+        responses=DashboardChartSerializer,
         description=__doc__,
     )
     def get(self, request, key: str):
         if key not in CUSTOMER_CHARTS:
             raise NotFound(_("No such chart."))
-        filters = _filters(request)
+        filters = filters_from_query(request)
         chart = customer_analytics_chart(key=key, user=request.user, filters=filters)
         return Response(chart_data(chart))
 

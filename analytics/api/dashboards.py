@@ -1,7 +1,9 @@
 """GET /api/v1/dashboards/manager/, /api/v1/dashboards/rep/ and /api/v1/charts/<key>/: the
 dashboards' figures as charts (analytics.charts: labels and series), over the records the caller
 may see, with the pages' filters (?period=, from, to, team, owner, granularity). Definitions in
-analytics.selectors.dashboards. Bad filters give 400 naming the parameter."""
+analytics.selectors.dashboards. Bad filters give 400 naming the parameter. The same chart as CSV
+is its page endpoint, /analytics/charts/<key>/?format=csv (DRF reads ?format= as a renderer).
+The chart and filter serializers are shared with analytics.api.customer_analytics."""
 
 from django.http import Http404
 from django.urls import path
@@ -38,7 +40,7 @@ class DashboardSeriesSerializer(serializers.Serializer):
     label = serializers.CharField()
     data = serializers.ListField(
         child=serializers.JSONField(),
-        help_text=_("One value per label (null where there is none)."),
+        help_text=_("One value per label (null where there is none); [x, y] pairs in a scatter."),
     )
     kind = serializers.CharField(help_text=_("Drawn as another kind than the chart's, if set."))
     right_axis = serializers.BooleanField()
@@ -56,7 +58,10 @@ class DashboardChartSerializer(serializers.Serializer):
     horizontal = serializers.BooleanField()
     note = serializers.CharField(help_text=_("What the figures mean and how they were counted."))
     extra = serializers.DictField(
-        help_text=_("links: each row's page; trained: whether the scoring model is trained.")
+        help_text=_(
+            "links: each row's page; trained: whether the scoring model is trained; "
+            "customers (top-customers): [{id, name, orders, spend, lifetime_value}]."
+        )
     )
 
 
@@ -98,7 +103,8 @@ class HasPermission(BasePermission):
         return request.user.is_authenticated and request.user.has_perm(view.required_permission)
 
 
-def _filters(request: Request) -> DashboardFilter:
+def filters_from_query(request: Request) -> DashboardFilter:
+    """The dashboard filter of the query string; 400 naming each bad parameter otherwise."""
     try:
         return dashboard_filter_parse(user=request.user, params=request.query_params)
     except DashboardFilterInvalid as error:
@@ -110,7 +116,7 @@ class _DashboardView(APIView):
     charts: dict = {}
 
     def get(self, request: Request) -> Response:
-        filters = _filters(request)
+        filters = filters_from_query(request)
         charts = dashboard_charts(user=request.user, keys=self.charts, filters=filters)
         return Response(
             {
@@ -185,7 +191,7 @@ class ChartView(APIView):
             raise Http404
         if not request.user.has_perm(permission):
             raise PermissionDenied
-        chart = dashboard_chart(user=request.user, key=key, filters=_filters(request))
+        chart = dashboard_chart(user=request.user, key=key, filters=filters_from_query(request))
         return Response(chart_data(chart))
 
 

@@ -11,7 +11,7 @@ def register() -> None:
             group="analytics",
             label=_("Customer analytics"),
             url_name="analytics:customer_analytics",
-            order=142,
+            order=143,
             permission="customers.view_customer",
         )
     )

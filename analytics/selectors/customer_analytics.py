@@ -49,6 +49,7 @@ from customers.models import Customer, Order
 from customers.selectors.customers import (
     CustomerFilter,
     customer_list_filter,
+    customer_list_visible,
     segment_list_visible,
 )
 
@@ -104,7 +105,7 @@ def age_on(birthday: date, *, today: date) -> int:
 
 def customer_analytics_customers(*, user: User, filters: DashboardFilter) -> QuerySet[Customer]:
     """The customers the figures are about: visible to `user`, of the filter's team and owner."""
-    customers = records_visible_to(user=user, queryset=Customer.objects.all())
+    customers = customer_list_visible(user=user).select_related(None)
     if filters.team_id is not None:
         customers = customers.filter(team_id=filters.team_id)
     if filters.owner_id is not None:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
@@ -45,6 +44,7 @@ from analytics.dashboard_filters import (
     dashboard_cached,
 )
 from analytics.models import OrderDailyTotal, PredictiveModel
+from analytics.selectors.customer_analytics import customer_analytics_customers
 from analytics.services.rollups import (
     order_daily_totals_ensure,
     revenue_orders,
@@ -52,8 +52,13 @@ from analytics.services.rollups import (
 )
 from collaboration.models import Task
 from collaboration.selectors.tasks import task_list_tab
-from crm.accounts.models import RecordShare, Team, TeamMembership, User
-from crm.accounts.selectors import user_is_admin, user_sees_all, user_team_ids
+from crm.accounts.models import Team, User
+from crm.accounts.selectors import (
+    ownership_condition,
+    shared_record_ids,
+    user_is_admin,
+    user_sees_all,
+)
 from customers.models import Customer, Order
 from customers.selectors.customers import customer_list_visible
 from sales.models import SalesTarget, Stage
@@ -358,7 +363,8 @@ class CustomerReach:
     - `everyone`: an admin or a holder of "see all customers" sees every customer;
     - otherwise `by_owner_or_team`, a condition on `owner_id` and `team_id` that holds for a
       Customer and for an OrderDailyTotal alike: the user's own, their teams' and their
-      teammates' customers (the rule without its share branch);
+      teammates' customers (crm.accounts.selectors.ownership_condition, the rule without its
+      share branch);
     - and `shared_only`: the customers shared with the user or one of their teams that the
       condition above does not already reach.
 
@@ -380,18 +386,10 @@ def customer_reach(*, user: User) -> CustomerReach:
         return CustomerReach(
             everyone=True, by_owner_or_team=Q(), shared_only=Customer.objects.none()
         )
-    team_ids = user_team_ids(user)
-    by_owner_or_team = Q(owner_id=user.pk)
-    if team_ids:
-        teammates = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
-        by_owner_or_team |= Q(team_id__in=team_ids) | Q(owner_id__in=teammates)
-    shares = RecordShare.objects.filter(
-        Q(user=user) | Q(team_id__in=team_ids),
-        content_type=ContentType.objects.get_for_model(Customer),
-    )
-    shared_only = Customer.objects.filter(pk__in=shares.values("object_id")).exclude(
-        by_owner_or_team
-    )
+    by_owner_or_team = ownership_condition(user=user, model=Customer)
+    shared_only = Customer.objects.filter(
+        pk__in=shared_record_ids(user=user, model=Customer)
+    ).exclude(by_owner_or_team)
     return CustomerReach(everyone=False, by_owner_or_team=by_owner_or_team, shared_only=shared_only)
 
 
@@ -527,7 +525,7 @@ def chart_top_customers(*, user: User, filters: DashboardFilter) -> Chart:
     """The visible customers with the highest lifetime spend (read down customer_spend_idx), and
     for those alone their revenue and orders in the period, in one grouped query."""
     customers = list(
-        _customers(user=user, filters=filters)
+        customer_analytics_customers(user=user, filters=filters)
         .select_related(None)
         .order_by("-total_spend", "-pk")
         .values("pk", "name", "total_spend")[:TOP_CUSTOMERS]
@@ -620,19 +618,10 @@ def _score_chart(*, key: str, title: str, note: str, trained: bool, rows: list[d
     )
 
 
-def _customers(*, user: User, filters: DashboardFilter) -> QuerySet[Customer]:
-    customers = customer_list_visible(user=user)
-    if filters.team_id:
-        customers = customers.filter(team_id=filters.team_id)
-    if filters.owner_id:
-        customers = customers.filter(owner_id=filters.owner_id)
-    return customers
-
-
 def chart_at_risk(*, user: User, filters: DashboardFilter) -> Chart:
     trained, rows = _scored_customers(
         model_name=CHURN_MODEL,
-        customers=_customers(user=user, filters=filters),
+        customers=customer_analytics_customers(user=user, filters=filters),
         limit=AT_RISK_CUSTOMERS,
     )
     return _score_chart(

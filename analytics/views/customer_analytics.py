@@ -5,15 +5,17 @@ The figures are customer records read under the visibility rule, so the page nee
 `customers.view_customer` (every role that works with customers holds it); what each user sees
 of them is the rule's business, not a permission's."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path, reverse
 
-from analytics.charts import chart_response
+from analytics.charts import chart_filtered_response
 from analytics.dashboard_filters import (
-    DashboardFilterForm,
     DashboardFilterInvalid,
+    dashboard_filter_form,
     dashboard_filter_parse,
 )
 from analytics.selectors.customer_analytics import (
@@ -23,6 +25,8 @@ from analytics.selectors.customer_analytics import (
 )
 
 PERMISSION = "customers.view_customer"
+# The figures are not bucketed by time, so the filter bar offers no granularity.
+FILTER_FIELDS = ("period", "start", "end", "team", "owner")
 # The cards of the page, in order, with their heights in pixels.
 PAGE_CHARTS = (
     ("age-histogram", 260),
@@ -39,22 +43,34 @@ PAGE_CHARTS = (
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def customer_analytics_page(request: HttpRequest) -> HttpResponse:
-    form = DashboardFilterForm(request.GET or None, user=request.user)
-    if form.is_bound and not form.is_valid():
-        charts = []
-    else:
-        charts = [
-            {
-                "url": reverse("analytics:customer_analytics_chart", args=[key]),
-                "title": CHART_TITLES[key],
-                "height": height,
-            }
-            for key, height in PAGE_CHARTS
-        ]
+    form = dashboard_filter_form(user=request.user, params=request.GET)
+    context = {"form": form, "fields": FILTER_FIELDS}
+    if not form.is_valid():
+        # As on the dashboards: the form with its errors, no figures, status 400.
+        return render(
+            request,
+            "analytics/customer_analytics/page.html",
+            {**context, "filters": None},
+            status=400,
+        )
+    filters = form.dashboard_filter()
+    charts = [
+        {
+            "url": reverse("analytics:customer_analytics_chart", args=[key]),
+            "title": CHART_TITLES[key],
+            "height": height,
+        }
+        for key, height in PAGE_CHARTS
+    ]
     return render(
         request,
         "analytics/customer_analytics/page.html",
-        {"form": form, "charts": charts, "query": request.GET.urlencode()},
+        {
+            **context,
+            "filters": filters,
+            "charts": charts,
+            "query": urlencode(filters.to_params()),
+        },
     )
 
 
@@ -63,12 +79,10 @@ def customer_analytics_page(request: HttpRequest) -> HttpResponse:
 def customer_analytics_chart_view(request: HttpRequest, key: str) -> HttpResponse:
     if key not in CUSTOMER_CHARTS:
         raise Http404
-    try:
-        filters = dashboard_filter_parse(user=request.user, params=request.GET)
-    except DashboardFilterInvalid as exc:
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    chart = customer_analytics_chart(key=key, user=request.user, filters=filters)
-    return chart_response(chart, format=request.GET.get("format", "json"))
+    return chart_filtered_response(
+        request,
+        build=lambda filters: customer_analytics_chart(key=key, user=request.user, filters=filters),
+    )
 
 
 @login_required

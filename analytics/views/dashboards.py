@@ -10,19 +10,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from analytics.charts import Chart, chart_response
-from analytics.dashboard_filters import (
-    DEFAULT_PERIOD,
-    DashboardFilter,
-    DashboardFilterForm,
-    DashboardFilterInvalid,
-    dashboard_filter_parse,
-)
+from analytics.charts import Chart, chart_filtered_response
+from analytics.dashboard_filters import DashboardFilter, dashboard_filter_form
 from analytics.selectors.dashboards import (
     MANAGER_CHARTS,
     REP_CHARTS,
@@ -106,12 +100,7 @@ def _page(
     fields: tuple[str, ...],
 ) -> HttpResponse:
     """Render a dashboard page; with bad filters, the form with its errors and status 400."""
-    data = request.GET.copy()
-    if not any(data.get(name) for name in ("period", "from", "to")):
-        # The select then shows the default period the figures are for, and the charts, which
-        # read the form's values, ask for the same.
-        data["period"] = DEFAULT_PERIOD
-    form = DashboardFilterForm(data, user=request.user)
+    form = dashboard_filter_form(user=request.user, params=request.GET)
     if not form.is_valid():
         return render(
             request, template, {"form": form, "fields": fields, "filters": None}, status=400
@@ -190,15 +179,8 @@ def chart(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404
     if not request.user.has_perm(permission):
         raise PermissionDenied
-    output = "csv" if request.GET.get("format") == "csv" else "json"
-    try:
-        filters = dashboard_filter_parse(user=request.user, params=request.GET)
-    except DashboardFilterInvalid as error:
-        if output == "csv":
-            return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-        return JsonResponse({"error": str(error), "fields": error.fields}, status=400)
-    return chart_response(
-        dashboard_chart(user=request.user, key=key, filters=filters), format=output
+    return chart_filtered_response(
+        request, build=lambda filters: dashboard_chart(user=request.user, key=key, filters=filters)
     )
 
 

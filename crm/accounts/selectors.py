@@ -61,22 +61,41 @@ def _owner_model(model: type[Model], path: str) -> type[Model]:
     return model
 
 
-def visibility_condition(*, user: User, model: type[Model], for_edit: bool = False) -> Q:
+def _owner_path(model: type[Model]) -> tuple[str, str, type[Model]]:
+    """(prefix to the record that decides, its owner field path, that record's model)."""
     path = getattr(model, "visibility_path", "")
     prefix = f"{path}__" if path else ""
     owner_model = _owner_model(model, path)
     owner = f"{prefix}{getattr(owner_model, 'visibility_owner_field', 'owner')}"
-    team_ids = user_team_ids(user)
+    return prefix, owner, owner_model
 
-    shares = RecordShare.objects.filter(
-        content_type=ContentType.objects.get_for_model(owner_model)
-    ).filter(Q(user=user) | Q(team_id__in=team_ids))
-    if for_edit:
-        shares = shares.filter(access=RecordShare.Access.EDIT)
-    condition = Q(**{f"{owner}_id": user.pk}) | Q(**{f"{prefix}pk__in": shares.values("object_id")})
+
+def ownership_condition(*, user: User, model: type[Model]) -> Q:
+    """The records `user` sees by ownership: their own, their teams' and their teammates'."""
+    prefix, owner, _ = _owner_path(model)
+    condition = Q(**{f"{owner}_id": user.pk})
+    team_ids = user_team_ids(user)
     if team_ids:
         teammates = TeamMembership.objects.filter(team_id__in=team_ids).values("user_id")
         condition |= Q(**{f"{prefix}team_id__in": team_ids}) | Q(**{f"{owner}_id__in": teammates})
+    return condition
+
+
+def shared_record_ids(*, user: User, model: type[Model], for_edit: bool = False) -> QuerySet:
+    """Ids of the deciding records shared with `user` or their teams (to edit, if `for_edit`)."""
+    _prefix, _owner, owner_model = _owner_path(model)
+    shares = RecordShare.objects.filter(
+        content_type=ContentType.objects.get_for_model(owner_model)
+    ).filter(Q(user=user) | Q(team_id__in=user_team_ids(user)))
+    if for_edit:
+        shares = shares.filter(access=RecordShare.Access.EDIT)
+    return shares.values("object_id")
+
+
+def visibility_condition(*, user: User, model: type[Model], for_edit: bool = False) -> Q:
+    prefix, _owner, owner_model = _owner_path(model)
+    shares = shared_record_ids(user=user, model=model, for_edit=for_edit)
+    condition = ownership_condition(user=user, model=model) | Q(**{f"{prefix}pk__in": shares})
     participants = getattr(owner_model, "visibility_participants", "")
     if participants and not for_edit:
         taking_part = owner_model._default_manager.filter(**{participants: user}).values("pk")

@@ -69,7 +69,7 @@ def test_page_is_in_the_analytics_menu(client_for, rep):
 def test_page_with_bad_filters_shows_the_error_and_no_charts(client_for, rep):
     response = client_for(rep).get(reverse("analytics:customer_analytics") + "?from=2026-01-01")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert "Give both the first and the last day." in html
     assert "data-chart-url=" not in html
@@ -229,3 +229,10 @@ def test_no_figure_runs_a_subquery_per_row(client_for, rep, team, key):
             uses = [line for line in plan.splitlines() if not re.fullmatch(r"\s*SubPlan \d+", line)]
             per_row = re.findall(r"(?<!hashed )SubPlan \d+", "\n".join(uses))
             assert not per_row, plan
+
+
+def test_api_bad_filter_names_the_parameter_as_the_dashboards_do(client_for, rep):
+    response = client_for(rep).get(reverse("customer-analytics") + "?owner=nobody")
+
+    assert response.status_code == 400
+    assert "owner" in response.json()["error"]["fields"]
