@@ -4,14 +4,7 @@
 from django.contrib import admin
 
 from analytics.models import AnalyticsJob, CustomerRecommendation
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+from crm.admin_services import ReadOnlyAdmin
 
 
 @admin.register(CustomerRecommendation)

@@ -18,16 +18,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.api.recommendations import JobSerializer
 from analytics.ml.graph import CUSTOMER, STAFF, SearchTooWide, node_name, node_split
-from analytics.models import AnalyticsJob, Community, ModelVersion
+from analytics.models import Community, ModelVersion
 from analytics.selectors.network import (
     community_list,
     community_samples_visible,
+    graph_jobs,
     influence_list_visible,
     influence_ordering,
     introduction_path,
 )
 from analytics.services.network import GraphBusy, community_segment_create, graph_build_request
+from crm.api.calls import Conflict
 from crm.api.pagination import PageNumberPagination
 from customers.api.customers import CappedPageNumberPagination
 from customers.models import Customer
@@ -45,12 +48,6 @@ class GraphPermission(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return request.user.has_perm(view.read_permission)
         return request.user.has_perms(view.write_permissions)
-
-
-class GraphBusyConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The graph is already being built.")
-    default_code = "graph_busy"
 
 
 class InfluenceSerializer(serializers.ModelSerializer):
@@ -263,24 +260,6 @@ class IntroductionPathView(APIView):
             raise Http404 from None
 
 
-class GraphJobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = AnalyticsJob
-        fields = [
-            "id",
-            "status",
-            "progress",
-            "stage",
-            "trigger",
-            "stats",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-        read_only_fields = fields
-
-
 class GraphJobViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -289,24 +268,22 @@ class GraphJobViewSet(
 ):
     """Builds of the social graph, newest first; POST queues one."""
 
-    serializer_class = GraphJobSerializer
+    serializer_class = JobSerializer
     permission_classes = [GraphPermission]
     read_permission = "analytics.view_analyticsjob"
     write_permissions = ("analytics.train_predictivemodel",)
     filter_backends: list = []
 
     def get_queryset(self):
-        return AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.GRAPH).select_related(
-            "started_by"
-        )
+        return graph_jobs()
 
-    @extend_schema(request=None, responses={202: GraphJobSerializer, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={202: JobSerializer, 409: OpenApiTypes.OBJECT})
     def create(self, request, *args, **kwargs):
         try:
             job = graph_build_request(trigger=ModelVersion.Trigger.API, user=request.user)
         except GraphBusy as busy:
-            raise GraphBusyConflict(str(busy)) from busy
-        return Response(GraphJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+            raise Conflict(str(busy), code="busy") from busy
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 routes = [

@@ -25,6 +25,7 @@ from analytics.services.recommendations import (
     RecommendationsBusy,
     recommendations_build_request,
 )
+from crm.api.calls import Conflict
 from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 from customers.selectors.customers import customer_get_visible
@@ -82,11 +83,6 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BuildBusy(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "busy"
-
-
 class CanBuildRecommendations(BasePermission):
     def has_permission(self, request, view) -> bool:
         return request.user.has_perm("analytics.train_predictivemodel")
@@ -130,7 +126,7 @@ class RecommendationsRebuildView(APIView):
         try:
             job = recommendations_build_request(user=request.user, trigger=ModelVersion.Trigger.API)
         except RecommendationsBusy as error:
-            raise BuildBusy(str(error)) from error
+            raise Conflict(str(error), code="busy") from error
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

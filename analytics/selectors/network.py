@@ -5,10 +5,13 @@ Anyone the user may not see stays anonymous wherever the graph passes through th
 picture shows "a customer you cannot see", never their name or id.
 """
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -44,8 +47,13 @@ INFLUENCE_ORDERINGS = {
 DEFAULT_INFLUENCE_ORDERING = "-pagerank"
 
 
+def graph_jobs() -> QuerySet[AnalyticsJob]:
+    """The builds of the graph, newest first."""
+    return AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.GRAPH)
+
+
 def graph_job_latest() -> AnalyticsJob | None:
-    return AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.GRAPH).first()
+    return graph_jobs().first()
 
 
 def influence_ordering(ordering: str | None) -> str:
@@ -75,15 +83,39 @@ class InfluenceSummary:
     community: Community | None
 
 
+PERCENTILE_POINTS = 100
+
+
+def _pagerank_ladder(computed_at) -> tuple[list[float], int, int]:
+    """Every `step`-th PageRank of the latest graph in ascending order, the step, and how many
+    customers were measured: read once per build (the key changes with it) instead of counting
+    the whole table on every 360 page."""
+    key = f"analytics:pagerank-ladder:{computed_at.isoformat()}"
+    ladder = cache.get(key)
+    if ladder is None:
+        measured = CustomerInfluence.objects.count()
+        step = max(measured // PERCENTILE_POINTS, 1)
+        positions = list(range(step, measured + 1, step))
+        values = list(
+            CustomerInfluence.objects.annotate(
+                position=Window(RowNumber(), order_by=[F("pagerank").asc(), F("customer").asc()])
+            )
+            .filter(position__in=positions)
+            .order_by("position")
+            .values_list("pagerank", flat=True)
+        )
+        ladder = (values, step, measured)
+        cache.set(key, ladder, timeout=24 * 60 * 60)
+    return ladder
+
+
 def customer_influence_summary(*, customer: Customer) -> InfluenceSummary | None:
     """Where the customer (already checked visible) stands in the latest graph, or None."""
     influence = CustomerInfluence.objects.filter(customer=customer).first()
     if influence is None:
         return None
-    counts = CustomerInfluence.objects.aggregate(
-        measured=Count("pk"), below=Count("pk", filter=Q(pagerank__lt=influence.pagerank))
-    )
-    measured, below = counts["measured"], counts["below"]
+    values, step, measured = _pagerank_ladder(influence.computed_at)
+    below = bisect_left(values, influence.pagerank) * step
     community = (
         Community.objects.filter(number=influence.community).first()
         if influence.community is not None
@@ -91,7 +123,7 @@ def customer_influence_summary(*, customer: Customer) -> InfluenceSummary | None
     )
     return InfluenceSummary(
         influence=influence,
-        percentile=int(100 * below / measured) if measured else 0,
+        percentile=min(int(100 * below / measured), 99) if measured else 0,
         community=community,
     )
 
@@ -113,32 +145,22 @@ def graph_nodes_describe(*, user: User, nodes: Iterable[str]) -> dict[str, Graph
         kind, pk = node_split(node)
         ids[kind].add(pk)
     described: dict[str, GraphNode] = {}
-    if ids[CUSTOMER]:
-        visible = records_visible_to(
-            user=user, queryset=Customer.objects.filter(pk__in=ids[CUSTOMER])
-        ).values_list("pk", "name")
-        names = dict(visible)
-        for pk in ids[CUSTOMER]:
-            node = node_name(CUSTOMER, pk)
+    records = (
+        (CUSTOMER, Customer, "customers:customer_detail", _("a customer you cannot see")),
+        (COMPANY, Company, "customers:company_detail", _("a company you cannot see")),
+    )
+    for kind, model, url_name, hidden_label in records:
+        if not ids[kind]:
+            continue
+        visible = records_visible_to(user=user, queryset=model.objects.filter(pk__in=ids[kind]))
+        names = dict(visible.values_list("pk", "name"))
+        for pk in ids[kind]:
+            node = node_name(kind, pk)
             if pk in names:
-                url = reverse("customers:customer_detail", args=[pk])
-                described[node] = GraphNode(node=node, kind=CUSTOMER, label=names[pk], url=url)
+                url = reverse(url_name, args=[pk])
+                described[node] = GraphNode(node=node, kind=kind, label=names[pk], url=url)
             else:
-                label = _("a customer you cannot see")
-                described[node] = GraphNode(node=node, kind=CUSTOMER, label=label, hidden=True)
-    if ids[COMPANY]:
-        visible = records_visible_to(
-            user=user, queryset=Company.objects.filter(pk__in=ids[COMPANY])
-        ).values_list("pk", "name")
-        names = dict(visible)
-        for pk in ids[COMPANY]:
-            node = node_name(COMPANY, pk)
-            if pk in names:
-                url = reverse("customers:company_detail", args=[pk])
-                described[node] = GraphNode(node=node, kind=COMPANY, label=names[pk], url=url)
-            else:
-                label = _("a company you cannot see")
-                described[node] = GraphNode(node=node, kind=COMPANY, label=label, hidden=True)
+                described[node] = GraphNode(node=node, kind=kind, label=hidden_label, hidden=True)
     if ids[STAFF]:
         for staff in User.objects.filter(pk__in=ids[STAFF]):
             node = node_name(STAFF, staff.pk)

@@ -1,6 +1,9 @@
 """The bookkeeping every batch run shares (training runs and the graph and recommendation jobs):
-saving progress, and starting an AnalyticsJob only when no other of its kind is under way."""
+saving progress, starting an AnalyticsJob only when no other of its kind is under way, and
+running one to its end (done or failed)."""
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from analytics.models import AnalyticsJob
 from crm.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = (AnalyticsJob.Status.QUEUED, AnalyticsJob.Status.RUNNING)
 # One PostgreSQL advisory lock per kind serialises two requests that arrive together (with no
@@ -57,3 +62,51 @@ def analytics_job_start(
         return AnalyticsJob.objects.create(
             kind=kind, trigger=trigger, started_by=user, stage=_("Waiting for a worker")
         )
+
+
+def analytics_job_run(
+    *,
+    job_id: int,
+    kind: str,
+    work: Callable[[AnalyticsJob], dict],
+    expected: tuple[type[Exception], ...] = (),
+) -> AnalyticsJob:
+    """Claim the queued job `job_id` of `kind`, run `work` on it and record the end: done with the
+    figures `work` returns, or failed with its error (logged unless it is one of `expected`).
+    Safe to run twice: a job no longer queued is left alone."""
+    started = timezone.now()
+    taken = AnalyticsJob.objects.filter(
+        pk=job_id, kind=kind, status=AnalyticsJob.Status.QUEUED
+    ).update(
+        status=AnalyticsJob.Status.RUNNING,
+        started_at=started,
+        progress=1,
+        stage=_("Reading the data"),
+        updated_at=started,
+    )
+    job = AnalyticsJob.objects.get(pk=job_id)
+    if not taken:
+        return job
+    try:
+        stats = work(job)
+    except Exception as error:
+        if not isinstance(error, expected):
+            logger.exception("%s job %s failed", kind, job.pk)
+        progress_save(
+            job,
+            progress=job.progress,
+            stage="",
+            status=AnalyticsJob.Status.FAILED,
+            error=str(error) or error.__class__.__name__,
+            finished_at=timezone.now(),
+        )
+    else:
+        progress_save(
+            job,
+            progress=100,
+            stage="",
+            status=AnalyticsJob.Status.DONE,
+            stats=stats,
+            finished_at=timezone.now(),
+        )
+    return job

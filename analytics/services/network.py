@@ -11,7 +11,6 @@ A build is an AnalyticsJob of kind "graph" that goes queued -> running -> done (
 """
 
 import io
-import logging
 import time
 from collections.abc import Iterator
 
@@ -32,7 +31,12 @@ from analytics.ml.graph import (
     node_split,
 )
 from analytics.models import AnalyticsJob, Community, CustomerInfluence, GraphEdge, ModelVersion
-from analytics.services.jobs import JobBusy, analytics_job_start, progress_save
+from analytics.services.jobs import (
+    JobBusy,
+    analytics_job_run,
+    analytics_job_start,
+    progress_save,
+)
 from crm.accounts.models import User
 from crm.accounts.selectors import records_editable_by
 from customers.importing.writing import customer_tags_add
@@ -41,13 +45,10 @@ from customers.selectors.customers import CustomerFilter
 from customers.services.customers import tag_list_get_or_create
 from customers.services.segments import segment_create
 
-logger = logging.getLogger(__name__)
-
 READ_CHUNK = 50_000
 WRITE_BATCH = 5_000
 COMMUNITY_MIN_SIZE = 3
 COMMUNITY_SEED = 7
-# Any constant shared by every process: the key of the PostgreSQL advisory lock of graph builds.
 
 # Why two people are tied, as stored in GraphEdge.kinds.
 KIND_COMPANY = "company"
@@ -274,64 +275,35 @@ def _graph_store(graph: nx.Graph, measures: dict, communities: list[set[str]]) -
 
 def graph_build_run(*, job_id: int) -> AnalyticsJob:
     """Build the graph for a queued job. Safe to run twice: a job no longer queued is left alone."""
-    started = timezone.now()
-    taken = AnalyticsJob.objects.filter(
-        pk=job_id, kind=AnalyticsJob.Kind.GRAPH, status=AnalyticsJob.Status.QUEUED
-    ).update(
-        status=AnalyticsJob.Status.RUNNING,
-        started_at=started,
-        progress=1,
-        stage=_("Reading the data"),
-        updated_at=started,
-    )
-    job = AnalyticsJob.objects.get(pk=job_id)
-    if not taken:
-        return job
+    return analytics_job_run(job_id=job_id, kind=AnalyticsJob.Kind.GRAPH, work=_graph_build)
+
+
+def _graph_build(job: AnalyticsJob) -> dict:
     seconds = {}
     clock = time.monotonic()
-    try:
-        graph = _graph_read()
-        seconds["read"] = round(time.monotonic() - clock, 2)
-        progress_save(job, progress=35, stage=_("Measuring influence"))
-        clock = time.monotonic()
-        measures = graph_measures(graph)
-        seconds["measure"] = round(time.monotonic() - clock, 2)
-        progress_save(job, progress=55, stage=_("Finding communities"))
-        clock = time.monotonic()
-        communities = graph_communities(
-            graph, min_size=COMMUNITY_MIN_SIZE, seed=COMMUNITY_SEED, leave_out=STAFF
-        )
-        seconds["communities"] = round(time.monotonic() - clock, 2)
-        progress_save(job, progress=75, stage=_("Saving the graph"))
-        clock = time.monotonic()
-        _graph_store(graph, measures, communities)
-        seconds["write"] = round(time.monotonic() - clock, 2)
-        customers = sum(1 for node in graph.nodes if node.startswith(CUSTOMER))
-        progress_save(
-            job,
-            progress=100,
-            stage="",
-            status=AnalyticsJob.Status.DONE,
-            finished_at=timezone.now(),
-            stats={
-                "nodes": graph.number_of_nodes(),
-                "customers": customers,
-                "edges": graph.number_of_edges(),
-                "communities": len(communities),
-                "seconds": seconds,
-            },
-        )
-    except Exception as error:
-        logger.exception("graph build %s failed", job.pk)
-        progress_save(
-            job,
-            progress=job.progress,
-            stage="",
-            status=AnalyticsJob.Status.FAILED,
-            error=str(error) or error.__class__.__name__,
-            finished_at=timezone.now(),
-        )
-    return job
+    graph = _graph_read()
+    seconds["read"] = round(time.monotonic() - clock, 2)
+    progress_save(job, progress=35, stage=_("Measuring influence"))
+    clock = time.monotonic()
+    measures = graph_measures(graph)
+    seconds["measure"] = round(time.monotonic() - clock, 2)
+    progress_save(job, progress=55, stage=_("Finding communities"))
+    clock = time.monotonic()
+    communities = graph_communities(
+        graph, min_size=COMMUNITY_MIN_SIZE, seed=COMMUNITY_SEED, leave_out=STAFF
+    )
+    seconds["communities"] = round(time.monotonic() - clock, 2)
+    progress_save(job, progress=75, stage=_("Saving the graph"))
+    clock = time.monotonic()
+    _graph_store(graph, measures, communities)
+    seconds["write"] = round(time.monotonic() - clock, 2)
+    return {
+        "nodes": graph.number_of_nodes(),
+        "customers": sum(1 for node in graph.nodes if node.startswith(CUSTOMER)),
+        "edges": graph.number_of_edges(),
+        "communities": len(communities),
+        "seconds": seconds,
+    }
 
 
 def community_segment_create(*, actor: User, community: Community) -> Segment:

@@ -17,7 +17,6 @@ A build is an AnalyticsJob that goes queued -> running -> done (or failed), one 
    at the end.
 """
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -38,11 +37,14 @@ from analytics.ml.neighbours import (
 )
 from analytics.models import AnalyticsJob, CustomerRecommendation, ModelVersion
 from analytics.selectors.recommendations import ORDER_STATUSES_NOT_BOUGHT
-from analytics.services.jobs import JobBusy, analytics_job_start, progress_save
+from analytics.services.jobs import (
+    JobBusy,
+    analytics_job_run,
+    analytics_job_start,
+    progress_save,
+)
 from crm.accounts.models import User
 from customers.models import Customer, Order, OrderLine, Product
-
-logger = logging.getLogger(__name__)
 
 NEIGHBOURS = 10
 PRODUCTS_KEPT = 5
@@ -138,56 +140,29 @@ def recommendations_build_scheduled() -> int | None:
 def recommendations_build_run(*, job_id: int) -> AnalyticsJob:
     """Build every customer's recommendations for one queued job. Safe to run twice: a job that
     is no longer queued is left alone."""
-    taken = AnalyticsJob.objects.filter(pk=job_id, status=AnalyticsJob.Status.QUEUED).update(
-        status=AnalyticsJob.Status.RUNNING,
-        started_at=timezone.now(),
-        stage=_("Reading the data"),
-        updated_at=timezone.now(),
+    return analytics_job_run(
+        job_id=job_id,
+        kind=AnalyticsJob.Kind.RECOMMENDATIONS,
+        work=_build,
+        expected=(NoOneToCompareWith,),
     )
-    job = AnalyticsJob.objects.get(pk=job_id)
-    if not taken:
-        return job
-    try:
-        stats = _build(job)
-        progress_save(
-            job,
-            progress=100,
-            stage="",
-            status=AnalyticsJob.Status.DONE,
-            stats=stats,
-            finished_at=timezone.now(),
-        )
-    except Exception as error:
-        if not isinstance(error, NoOneToCompareWith):
-            logger.exception("recommendations build %s failed", job.pk)
-        progress_save(
-            job,
-            progress=job.progress,
-            stage="",
-            status=AnalyticsJob.Status.FAILED,
-            error=str(error) or error.__class__.__name__,
-            finished_at=timezone.now(),
-        )
-    return job
+
+
+def _most_common(queryset, field: str, *, limit: int) -> list[str]:
+    """The `limit` non-empty values of `field` held by the most rows, ties broken by value."""
+    return list(
+        queryset.exclude(**{field: ""})
+        .order_by()
+        .values(field)
+        .annotate(rows=Count("pk"))
+        .order_by("-rows", field)
+        .values_list(field, flat=True)[:limit]
+    )
 
 
 def _layout_read() -> FeatureLayout:
-    cities = list(
-        Customer.objects.exclude(city="")
-        .order_by()
-        .values("city")
-        .annotate(customers=Count("pk"))
-        .order_by("-customers", "city")
-        .values_list("city", flat=True)[:TOP_CITIES]
-    )
-    categories = list(
-        Product.objects.exclude(category="")
-        .order_by()
-        .values("category")
-        .annotate(products=Count("pk"))
-        .order_by("-products", "category")
-        .values_list("category", flat=True)[:TOP_CATEGORIES]
-    )
+    cities = _most_common(Customer.objects.all(), "city", limit=TOP_CITIES)
+    categories = _most_common(Product.objects.all(), "category", limit=TOP_CATEGORIES)
     active = Product.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
     return FeatureLayout(
         cities=cities,

@@ -108,7 +108,7 @@ def _introduction_source(request: HttpRequest, value: str) -> tuple[str, Custome
 @login_required
 @permission_required("analytics.view_graphedge", raise_exception=True)
 def introductions(request: HttpRequest) -> HttpResponse:
-    context: dict = {"source_value": request.GET.get("from", "me")}
+    context: dict = {"source_value": request.GET.get("from", "me"), "job": graph_job_latest()}
     target_pk = _number(request.GET.get("target"))
     if target_pk is not None:
         try:

@@ -119,6 +119,16 @@ def test_a_warm_introduction_from_the_rep(world, client_for):
     assert labels == ["Riley Chen", "Cy", HIDDEN, "Fei"]
 
 
+def test_the_introductions_page_shows_the_latest_build(world, client_for):
+    # When the rep opens the warm introductions page after a build
+    response = client_for(world.rep).get(reverse("analytics:introductions"))
+
+    # Then its header reports that build, as the other graph pages do
+    page = response.content.decode()
+    assert "The graph has not been built yet." not in page
+    assert "Built " in page
+
+
 def test_no_introduction_to_a_customer_with_no_ties(
     world, team, client_for, django_capture_on_commit_callbacks
 ):
