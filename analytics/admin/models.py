@@ -4,18 +4,17 @@ read-only; the actions go through the training services, like the model pages an
 rule or rolls back."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from analytics.ml.artifacts import ArtifactTampered
 from analytics.models import ModelVersion, PredictiveModel
 from analytics.services.training import (
     ModelBusy,
-    ModelUnavailable,
     model_retrain_request,
     model_version_activate,
 )
-from crm.admin_services import ReadOnlyAdmin
+from crm.admin_services import ReadOnlyAdmin, error_text
 
 TRAIN_PERMISSION = "analytics.train_predictivemodel"
 
@@ -127,8 +126,8 @@ class ModelVersionAdmin(TrainPermissionMixin, ReadOnlyAdmin):
         version = queryset[0]
         try:
             model_version_activate(version=version, user=request.user)
-        except (ValueError, ModelUnavailable, ArtifactTampered) as error:
-            self.message_user(request, str(error), messages.ERROR)
+        except ValidationError as error:
+            self.message_user(request, error_text(error), messages.ERROR)
         else:
             self.message_user(
                 request,

@@ -9,20 +9,18 @@ inferred type and values.
 Both need `analytics.train_predictivemodel` (managers and admins).
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.api.models import ModelBusyConflict
 from analytics.models import ModelVersion
 from analytics.selectors.builder import builder_fields
 from analytics.services.builder import TRAIN_PERMISSION, builder_create
 from analytics.services.training import ModelBusy
+from crm.api.calls import Conflict, call_service
 
 
 class CanTrainModels(permissions.BasePermission):
@@ -112,13 +110,14 @@ class BuilderView(APIView):
         serializer = BuilderRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            version = builder_create(
-                user=request.user, trigger=ModelVersion.Trigger.API, **serializer.validated_data
+            version = call_service(
+                builder_create,
+                user=request.user,
+                trigger=ModelVersion.Trigger.API,
+                **serializer.validated_data,
             )
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from error
         except ModelBusy as error:
-            raise ModelBusyConflict(str(error)) from error
+            raise Conflict(str(error), code="busy") from error
         body = {
             "model": version.model.name,
             "version": version.pk,

@@ -11,19 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from analytics.ml.artifacts import ArtifactTampered
 from analytics.models import ModelVersion, PredictiveModel
 from analytics.selectors import models as selectors
 from analytics.services.training import (
     ModelBusy,
-    ModelUnavailable,
     model_retrain_request,
     model_version_activate,
 )
+from crm.api.calls import Conflict, call_service
 from crm.api.permissions import ModelPermissions
 
 TRAIN_PERMISSION = "analytics.train_predictivemodel"
@@ -33,12 +32,6 @@ class TrainOnPostPermissions(ModelPermissions):
     """Reading as for any model; a POST (retrain, activate) needs the permission to train."""
 
     perms_map = {**ModelPermissions.perms_map, "POST": [TRAIN_PERMISSION]}
-
-
-class ModelBusyConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("A retrain of this model is already queued or running.")
-    default_code = "model_busy"
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -171,7 +164,7 @@ class PredictiveModelViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={202: RetrainQueuedSerializer})
     @action(detail=True, methods=["post"])
     def retrain(self, request, name=None):
-        """Queue a retrain. 409 (model_busy) while another retrain of the model is queued or
+        """Queue a retrain. 409 (busy) while another retrain of the model is queued or
         running; follow `progress_url` until its status is done or failed."""
         model = self.get_object()
         try:
@@ -179,7 +172,7 @@ class PredictiveModelViewSet(viewsets.ReadOnlyModelViewSet):
                 model=model, trigger=ModelVersion.Trigger.API, user=request.user
             )
         except ModelBusy as error:
-            raise ModelBusyConflict(str(error)) from error
+            raise Conflict(str(error), code="busy") from error
         progress_url = request.build_absolute_uri(
             reverse("modelversion-detail", kwargs={"pk": version.pk})
         )
@@ -210,10 +203,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         """Make this trained version the active one whatever its AUC (a rollback when it is
         older than the active version); the model's scores are then recomputed with it."""
         version = self.get_object()
-        try:
-            model_version_activate(version=version, user=request.user)
-        except (ValueError, ModelUnavailable, ArtifactTampered) as error:
-            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from error
+        call_service(model_version_activate, version=version, user=request.user)
         version = self.get_queryset().get(pk=version.pk)
         return Response(self.get_serializer(version).data)
 

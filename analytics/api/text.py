@@ -87,7 +87,7 @@ class TextClassifyView(APIView):
         try:
             reading = text_classify(text=incoming.validated_data["text"])
         except ModelUnavailable as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict(str(exc), code="no_active_version") from exc
         return Response(ClassifyResponseSerializer(reading).data)
 
 

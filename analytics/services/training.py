@@ -16,13 +16,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analytics.ml.artifacts import artifact_dumps, artifact_loads
+from analytics.ml.artifacts import ArtifactTampered, artifact_dumps, artifact_loads
 from analytics.ml.evaluation import (
     binary_metrics,
     explain_rows,
@@ -309,10 +310,15 @@ def model_version_activate(
     *, version: ModelVersion, user: User, rollback: bool = False
 ) -> ModelVersion:
     """A manager's override: make a trained version active whatever its AUC (a rollback when it
-    is older than the active one), then score with it."""
+    is older than the active one), then score with it. ValidationError when the version has not
+    finished training or its artifact is missing or changed: the page, the API and the admin
+    each show that refusal the way they show any other."""
     if version.status not in {ModelVersion.Status.DONE, ModelVersion.Status.SCORING}:
-        raise ValueError(_("Only a version that finished training can be activated."))
-    bundle_load(version=version)
+        raise ValidationError(_("Only a version that finished training can be activated."))
+    try:
+        bundle_load(version=version)
+    except (ModelUnavailable, ArtifactTampered) as error:
+        raise ValidationError(str(error)) from error
     with transaction.atomic():
         model = PredictiveModel.objects.select_for_update().get(pk=version.model_id)
         previous = model.active_version

@@ -4,6 +4,7 @@ with a progress box that polls while a run is under way, and activation or rollb
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,12 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from analytics.charts import chart_response
-from analytics.ml.artifacts import ArtifactTampered
 from analytics.models import ModelVersion, PredictiveModel
 from analytics.selectors import models as selectors
 from analytics.services.training import (
     ModelBusy,
-    ModelUnavailable,
     model_retrain_request,
     model_version_activate,
 )
@@ -173,8 +172,8 @@ def model_activate(request: HttpRequest, name: str, number: int) -> HttpResponse
         raise Http404(_("This model has no such version.")) from None
     try:
         model_version_activate(version=version, user=request.user)
-    except (ValueError, ModelUnavailable, ArtifactTampered) as error:
-        messages.error(request, str(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(
             request, _("Version %(number)s is now active.") % {"number": version.number}

@@ -1,5 +1,6 @@
-"""A toy model kind ("toy-b") for the model registry's pages, API and admin: a binary model on
-random rows whose one informative feature can be weakened to make a worse version."""
+"""The toy model kind ("toy") every registry test trains: a binary model on random rows whose one
+informative feature can be weakened to make a worse version, or whose training set can be made
+to fail."""
 
 import numpy as np
 import pandas as pd
@@ -8,32 +9,38 @@ from analytics.ml.pipelines import Features
 from analytics.models import ModelVersion, PredictiveModel
 from analytics.services import training as training_services
 from analytics.services.scores import customer_scores_finish, customer_scores_store
-from analytics.specs import ModelSpec, TrainingSet, register_model_spec
+from analytics.specs import ModelSpec, NotEnoughData, TrainingSet, register_model_spec
 from customers.models import Customer
 from tests.analytics.factories import PredictiveModelFactory
 
-TOY_B = "toy-b"
-# How informative the toy's feature is; a test lowers it to train a worse version.
-toy_signal = {"strength": 3.0}
+TOY = "toy"
+# How informative the toy's feature is, and whether its training set is refused; tests change
+# them to train a worse version or a failed one.
+TOY_SIGNAL_DEFAULTS = {"strength": 3.0, "fail": False}
+toy_signal = dict(TOY_SIGNAL_DEFAULTS)
 
 
 def _frame(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=rows)
+    noise = rng.normal(size=rows)
     y = (toy_signal["strength"] * x + rng.normal(size=rows) > 0).astype(int)
-    return pd.DataFrame({"x": x, "noise": rng.normal(size=rows)}), y
+    colour = np.where(x > 0, "red", "blue")
+    return pd.DataFrame({"x": x, "noise": noise, "colour": colour}), y
 
 
 def _training_set(model) -> TrainingSet:
-    train, y_train = _frame(300, 1)
-    test, y_test = _frame(150, 2)
+    if toy_signal["fail"]:
+        raise NotEnoughData("only 3 labelled rows")
+    train, y_train = _frame(400, 1)
+    test, y_test = _frame(200, 2)
     return TrainingSet(
         train=train,
         y_train=y_train,
         test=test,
         y_test=y_test,
-        features=Features(numeric=["x", "noise"]),
-        split="toy rows 1-300 against rows 301-450",
+        features=Features(numeric=["x", "noise"], categorical=["colour"]),
+        split="toy rows 1-400 against rows 401-600",
     )
 
 
@@ -49,7 +56,7 @@ def _batches(model):
 
 register_model_spec(
     ModelSpec(
-        kind=TOY_B,
+        kind=TOY,
         training_set=_training_set,
         feature_rows=_rows,
         scoring_batches=_batches,
@@ -60,7 +67,7 @@ register_model_spec(
 
 
 def toy_model_make(name: str = "toy-b") -> PredictiveModel:
-    return PredictiveModelFactory(name=name, title="Toy B", kind=TOY_B)
+    return PredictiveModelFactory(name=name, title="Toy B", kind=TOY)
 
 
 def toy_version_train(model: PredictiveModel, *, strength: float = 3.0) -> ModelVersion:
@@ -72,4 +79,4 @@ def toy_version_train(model: PredictiveModel, *, strength: float = 3.0) -> Model
         )
         return training_services.model_train_run(version_id=version.pk)
     finally:
-        toy_signal["strength"] = 3.0
+        toy_signal.update(TOY_SIGNAL_DEFAULTS)

@@ -56,7 +56,7 @@ def test_versions_are_filtered_by_model_name(client_for, rep, django_assert_max_
     assert row["is_active"] is True
     assert row["metrics"]["roc_auc"] == first.roc_auc
     assert len(row["artifact_sha256"]) == 64
-    assert row["features"] == ["x", "noise"]
+    assert row["features"] == ["x", "noise", "colour"]
 
 
 def test_a_manager_queues_a_retrain_and_a_second_one_is_refused_while_it_runs(client_for, manager):
@@ -79,7 +79,7 @@ def test_a_manager_queues_a_retrain_and_a_second_one_is_refused_while_it_runs(cl
     )
     assert body["progress_url"].endswith(f"/api/v1/model-versions/{version.pk}/")
     assert again.status_code == 409
-    assert again.json()["error"]["code"] == "model_busy"
+    assert again.json()["error"]["code"] == "busy"
     assert ModelVersion.objects.filter(model=model).count() == 1
 
     # when the run is done, its progress URL says so

@@ -3,87 +3,27 @@ artifact's hash check; the lock against two retrains at once; a crash leaves the
 
 from datetime import timedelta
 
-import numpy as np
-import pandas as pd
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.ml.artifacts import ArtifactTampered
-from analytics.ml.pipelines import Features
 from analytics.models import CustomerScore, ModelVersion, PredictiveModel
 from analytics.services import training as training_services
-from analytics.services.scores import customer_scores_finish, customer_scores_store
-from analytics.specs import ModelSpec, NotEnoughData, TrainingSet, register_model_spec
-from customers.models import Customer
-from tests.analytics.factories import PredictiveModelFactory
+from tests.analytics.models_toy import TOY_SIGNAL_DEFAULTS, toy_model_make, toy_signal
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-TOY = "toy"
-# How informative the toy's feature is; tests lower it to make a worse version.
-signal = {"strength": 3.0, "fail": False}
-
-
-def _frame(rows: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=rows)
-    noise = rng.normal(size=rows)
-    y = (signal["strength"] * x + rng.normal(size=rows) > 0).astype(int)
-    colour = np.where(x > 0, "red", "blue")
-    return pd.DataFrame({"x": x, "noise": noise, "colour": colour}), y
-
-
-def _training_set(model) -> TrainingSet:
-    if signal["fail"]:
-        raise NotEnoughData("only 3 labelled rows")
-    train, y_train = _frame(400, 1)
-    test, y_test = _frame(200, 2)
-    return TrainingSet(
-        train=train,
-        y_train=y_train,
-        test=test,
-        y_test=y_test,
-        features=Features(numeric=["x", "noise"], categorical=["colour"]),
-        split="toy rows 1-400 against rows 401-600",
-    )
-
-
-def _customer_ids():
-    return list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-
-
-def _rows(model, ids):
-    frame, _y = _frame(len(ids), 3)
-    frame.index = ids
-    return frame
-
-
-def _batches(model):
-    ids = _customer_ids()
-    yield _rows(model, ids)
-
-
-register_model_spec(
-    ModelSpec(
-        kind=TOY,
-        training_set=_training_set,
-        feature_rows=_rows,
-        scoring_batches=_batches,
-        store_scores=customer_scores_store,
-        finish_scoring=customer_scores_finish,
-    )
-)
-
 
 @pytest.fixture(autouse=True)
 def _reset_signal():
-    signal.update(strength=3.0, fail=False)
+    toy_signal.update(TOY_SIGNAL_DEFAULTS)
 
 
 @pytest.fixture
 def toy_model():
-    return PredictiveModelFactory(name="toy", kind=TOY)
+    return toy_model_make(name="toy")
 
 
 def _retrain(model) -> ModelVersion:
@@ -123,7 +63,7 @@ def test_first_version_is_trained_registered_activated_and_scores_customers(
 
 def test_a_worse_version_is_refused_and_a_manager_can_activate_it_by_hand(toy_model, manager):
     first = _retrain(toy_model)
-    signal["strength"] = 0.1
+    toy_signal["strength"] = 0.1
     second = _retrain(toy_model)
     toy_model.refresh_from_db()
     assert second.decision == ModelVersion.Decision.REFUSED
@@ -163,7 +103,7 @@ def test_a_lock_left_by_a_dead_worker_is_taken_over(toy_model, settings):
 
 def test_a_failed_run_leaves_the_active_version_and_releases_the_lock(toy_model):
     first = _retrain(toy_model)
-    signal["fail"] = True
+    toy_signal["fail"] = True
     failed = _retrain(toy_model)
     toy_model.refresh_from_db()
     assert failed.status == ModelVersion.Status.FAILED
@@ -179,3 +119,15 @@ def test_an_artifact_whose_bytes_changed_is_refused(toy_model):
         handle.write(b"tampered")
     with pytest.raises(ArtifactTampered):
         training_services.bundle_load(version=version)
+
+
+def test_activating_a_version_whose_artifact_changed_is_refused(toy_model, manager):
+    # given
+    version = _retrain(toy_model)
+    training_services._bundles.clear()
+    with version.artifact.open("ab") as handle:
+        handle.write(b"tampered")
+
+    # when / then
+    with pytest.raises(ValidationError, match="does not match"):
+        training_services.model_version_activate(version=version, user=manager)

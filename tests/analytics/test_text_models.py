@@ -431,7 +431,7 @@ def test_classify_answers_409_until_a_text_model_is_active(client_for, agent):
     )
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert response.json()["error"]["code"] == "no_active_version"
 
 
 def test_classify_reads_a_text_in_either_language(trained, client_for, agent):
