@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -87,7 +87,7 @@ class ScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         query = ScoreQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
-        model = PredictiveModel.objects.filter(name=values["model"]).first()
+        model = selectors.scored_models().filter(name=values["model"]).first()
         if model is None:
             return CustomerScore.objects.none()
         return selectors.score_list_visible(
@@ -128,6 +128,12 @@ class PredictionSerializer(serializers.Serializer):
     reasons = ReasonSerializer(many=True)
 
 
+SUBJECT_PERMISSIONS = {
+    PredictiveModel.Subject.CUSTOMER: selectors.VIEW_SCORES,
+    PredictiveModel.Subject.TICKET: "analytics.view_ticketprediction",
+}
+
+
 class CanPredict(BasePermission):
     def has_permission(self, request, view) -> bool:
         return request.user.has_perm("analytics.view_predictivemodel")
@@ -144,6 +150,11 @@ def _subject(model: PredictiveModel, request, data: dict) -> Customer | Ticket:
                     % {"model": model.display_title, "subject": expected}
                 ]
             }
+        )
+    # The same permission the record's scores ask for on its page.
+    if not request.user.has_perm(SUBJECT_PERMISSIONS[model.subject]):
+        raise PermissionDenied(
+            _("You may not see the scores of a %(subject)s.") % {"subject": expected}
         )
     try:
         if expected == "ticket":
@@ -182,7 +193,7 @@ class PredictView(APIView):
                     model=model, subject=_subject(model, request, data)
                 )
         except ModelUnavailable as exc:
-            raise Conflict(str(exc)) from exc
+            raise Conflict(str(exc), code="no_active_version") from exc
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
         return Response(PredictionSerializer(prediction).data)

@@ -1,10 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 
 from analytics.demo import seed_analytics
+from analytics.selectors.scores import VIEW_SCORES
 from analytics.services.predictions import BUILT_IN_SPECS
 from analytics.services.privacy import customer_analytics_erase, customer_analytics_export
 from analytics.specs import register_model_spec
-from analytics.views.predictions import VIEW_SCORES, customer_scores_panel
+from analytics.views.predictions import customer_scores_panel
 from crm.demo import register_demo_seeder
 from crm.navigation import NavItem, register_nav_item
 from customers.registry import register_eraser, register_privacy_exporter, register_profile_panel

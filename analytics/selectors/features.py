@@ -402,42 +402,42 @@ def _split_text(train_cutoff: datetime, test_cutoff: datetime, horizon: timedelt
     }
 
 
-def purchase_training_set(*, now: datetime) -> TrainingSet:
-    """Purchase propensity: did a customer order in the 90 days after the cutoff?"""
-    train, test = _time_split(now=now, horizon=PURCHASE_HORIZON, active_only=False, churn=False)
-    _check_enough(
-        what=_("Purchase propensity"),
-        train=train.labels,
-        test=test.labels,
-        positive=_("customers who ordered"),
-    )
+def _customer_training_set(
+    *, now: datetime, horizon: timedelta, churn: bool, what: str, positive: str
+) -> TrainingSet:
+    # Only customers active at the cutoff can stop ordering, so churn reads those alone.
+    train, test = _time_split(now=now, horizon=horizon, active_only=churn, churn=churn)
+    _check_enough(what=what, train=train.labels, test=test.labels, positive=positive)
     return TrainingSet(
         train=train.rows,
         y_train=train.labels,
         test=test.rows,
         y_test=test.labels,
         features=CUSTOMER_FEATURES,
-        split=_split_text(now - 2 * PURCHASE_HORIZON, now - PURCHASE_HORIZON, PURCHASE_HORIZON),
+        split=_split_text(now - 2 * horizon, now - horizon, horizon),
+    )
+
+
+def purchase_training_set(*, now: datetime) -> TrainingSet:
+    """Purchase propensity: did a customer order in the 90 days after the cutoff?"""
+    return _customer_training_set(
+        now=now,
+        horizon=PURCHASE_HORIZON,
+        churn=False,
+        what=_("Purchase propensity"),
+        positive=_("customers who ordered"),
     )
 
 
 def churn_training_set(*, now: datetime) -> TrainingSet:
     """Churn risk: did a customer active at the cutoff (an order in the year before it) place
     no order in the 180 days after?"""
-    train, test = _time_split(now=now, horizon=CHURN_HORIZON, active_only=True, churn=True)
-    _check_enough(
+    return _customer_training_set(
+        now=now,
+        horizon=CHURN_HORIZON,
+        churn=True,
         what=_("Churn risk"),
-        train=train.labels,
-        test=test.labels,
         positive=_("active customers who stopped ordering"),
-    )
-    return TrainingSet(
-        train=train.rows,
-        y_train=train.labels,
-        test=test.rows,
-        y_test=test.labels,
-        features=CUSTOMER_FEATURES,
-        split=_split_text(now - 2 * CHURN_HORIZON, now - CHURN_HORIZON, CHURN_HORIZON),
     )
 
 

@@ -12,6 +12,9 @@ from customers.models import Customer
 
 # The customer-subject built-in models whose scores the lists show: hot leads, then at risk.
 SCORED_MODEL_NAMES = ("purchase", "churn")
+# Who may read customer scores, on every surface: the 360 panel, the scores page and API, and a
+# prediction for a customer.
+VIEW_SCORES = "analytics.view_customerscore"
 DEFAULT_ORDERING = "-probability"
 # Both follow the customer_score_rank index (model, -probability, customer), read either way.
 SCORE_ORDERINGS = {

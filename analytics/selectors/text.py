@@ -57,11 +57,22 @@ def _cut(rows: int) -> int:
     return min(round(rows * TRAIN_SHARE), rows - 1)
 
 
-def _split_note(*, last_trained: datetime, train: int, test: int) -> str:
-    return _(
+def _text_training_set(
+    train: pd.DataFrame, test: pd.DataFrame, *, last_trained: datetime
+) -> TrainingSet:
+    """Labelled text rows (oldest to train, newest held out) as a training set."""
+    split = _(
         "Trained on the %(train)s oldest labelled texts (tickets opened up to %(date)s), judged "
         "on the %(test)s newest."
-    ) % {"train": train, "test": test, "date": timezone.localtime(last_trained).date()}
+    ) % {"train": len(train), "test": len(test), "date": timezone.localtime(last_trained).date()}
+    return TrainingSet(
+        train=train[[TEXT_COLUMN]],
+        y_train=train["label"].to_numpy(),
+        test=test[[TEXT_COLUMN]],
+        y_test=test["label"].to_numpy(),
+        features=TEXT_FEATURES,
+        split=split,
+    )
 
 
 def ticket_category_training_set(model: PredictiveModel) -> TrainingSet:
@@ -94,14 +105,7 @@ def ticket_category_training_set(model: PredictiveModel) -> TrainingSet:
     test = test[test["label"].isin(set(train["label"]))]
     if test.empty:
         raise NotEnoughData(_("No newer ticket has a category the older ones taught."))
-    return TrainingSet(
-        train=train[[TEXT_COLUMN]],
-        y_train=train["label"].to_numpy(),
-        test=test[[TEXT_COLUMN]],
-        y_test=test["label"].to_numpy(),
-        features=TEXT_FEATURES,
-        split=_split_note(last_trained=rows[cut - 1][3], train=len(train), test=len(test)),
-    )
+    return _text_training_set(train, test, last_trained=rows[cut - 1][3])
 
 
 def ticket_sentiment_training_set(model: PredictiveModel) -> TrainingSet:
@@ -145,14 +149,7 @@ def ticket_sentiment_training_set(model: PredictiveModel) -> TrainingSet:
         raise NotEnoughData(
             _("The older rated tickets are all satisfied or all unsatisfied; both are needed.")
         )
-    return TrainingSet(
-        train=train[[TEXT_COLUMN]],
-        y_train=train["label"].to_numpy(),
-        test=test[[TEXT_COLUMN]],
-        y_test=test["label"].to_numpy(),
-        features=TEXT_FEATURES,
-        split=_split_note(last_trained=tickets[cut - 1][4], train=len(train), test=len(test)),
-    )
+    return _text_training_set(train, test, last_trained=tickets[cut - 1][4])
 
 
 def _text_frame(rows: list[tuple], *, with_comment: bool) -> pd.DataFrame:

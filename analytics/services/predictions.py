@@ -21,13 +21,6 @@ from analytics.specs import ModelSpec, model_spec
 from customers.models import Customer
 from service.models import Ticket
 
-SATISFACTION_FIELDS = [
-    "satisfaction_probability",
-    "satisfaction_reasons",
-    "satisfaction_version",
-    "predicted_at",
-]
-
 
 def _purchase_rows(_model, customer_ids: list[int]) -> pd.DataFrame:
     return feature_selectors.customer_feature_rows(cutoff=timezone.now(), customer_ids=customer_ids)
@@ -50,6 +43,25 @@ def _ticket_batches(_model) -> Iterator[pd.DataFrame]:
     return feature_selectors.tickets_to_score_chunks()
 
 
+def ticket_predictions_upsert(*, rows: dict[int, dict]) -> None:
+    """Insert or update, for each ticket id, only the prediction columns given (and
+    `predicted_at`): the satisfaction model and the two text models each write their own columns
+    of the same row, and none may wipe another's."""
+    if not rows:
+        return
+    now = timezone.now()
+    TicketPrediction.objects.bulk_create(
+        [
+            TicketPrediction(ticket_id=int(ticket_id), predicted_at=now, **values)
+            for ticket_id, values in rows.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=[*next(iter(rows.values())), "predicted_at"],
+        batch_size=1000,
+    )
+
+
 def ticket_satisfaction_store(
     model: PredictiveModel,
     version: ModelVersion,
@@ -58,25 +70,17 @@ def ticket_satisfaction_store(
     classes: list,
     reasons: list | None,
 ) -> None:
-    """Write only the satisfaction fields of each ticket's prediction row: the category and
-    sentiment fields of the same row belong to the text models and are left as they are."""
-    now = timezone.now()
+    """Write only the satisfaction fields of each ticket's prediction row."""
     positive = probabilities[:, -1]
-    TicketPrediction.objects.bulk_create(
-        [
-            TicketPrediction(
-                ticket_id=int(ticket_id),
-                satisfaction_probability=float(positive[index]),
-                satisfaction_reasons=reasons[index] if reasons is not None else [],
-                satisfaction_version=version,
-                predicted_at=now,
-            )
+    ticket_predictions_upsert(
+        rows={
+            ticket_id: {
+                "satisfaction_probability": float(positive[index]),
+                "satisfaction_reasons": reasons[index] if reasons is not None else [],
+                "satisfaction_version": version,
+            }
             for index, ticket_id in enumerate(ticket_ids)
-        ],
-        update_conflicts=True,
-        unique_fields=["ticket"],
-        update_fields=SATISFACTION_FIELDS,
-        batch_size=2000,
+        }
     )
 
 

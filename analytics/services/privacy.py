@@ -8,6 +8,7 @@ from analytics.models import (
     CustomerScore,
     CustomerValue,
     GraphEdge,
+    TicketPrediction,
 )
 from customers.models import Customer
 
@@ -41,11 +42,13 @@ def customer_analytics_export(customer: Customer) -> dict:
 
 
 def customer_analytics_erase(customer: Customer) -> None:
-    """Scores, value figures, graph position and recommendations are derived from the person's
-    data: an erased customer keeps none of them (the nightly jobs skip erased customers)."""
+    """Scores, value figures, graph position, recommendations and what the models read in the
+    person's tickets are derived from their data: an erased customer keeps none of them (the
+    nightly jobs skip erased customers)."""
     node = f"c{customer.pk}"
     CustomerScore.objects.filter(customer=customer).delete()
     CustomerValue.objects.filter(customer=customer).delete()
     CustomerInfluence.objects.filter(customer=customer).delete()
     CustomerRecommendation.objects.filter(customer=customer).delete()
     GraphEdge.objects.filter(Q(source=node) | Q(target=node)).delete()
+    TicketPrediction.objects.filter(ticket__customer=customer).delete()

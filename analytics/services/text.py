@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.models import ModelVersion, PredictiveModel, TicketPrediction
@@ -19,6 +18,7 @@ from analytics.selectors.text import (
     category_usual_team,
     text_model_get,
 )
+from analytics.services.predictions import ticket_predictions_upsert
 from analytics.services.training import ModelUnavailable, bundle_load, scores_store_batch
 from analytics.specs import model_spec
 from crm.accounts.models import Team, User
@@ -26,21 +26,6 @@ from service.models import Ticket, TicketCategory
 from service.services.tickets import ticket_update
 
 logger = logging.getLogger(__name__)
-
-CATEGORY_FIELDS = ["category", "category_confidence", "category_version", "predicted_at"]
-SENTIMENT_FIELDS = ["positive_probability", "sentiment_version", "predicted_at"]
-
-
-def _predictions_upsert(predictions: list[TicketPrediction], *, fields: list[str]) -> None:
-    """Insert or update only `fields`: the satisfaction model writes other columns of the same
-    rows, and neither may wipe the other's."""
-    TicketPrediction.objects.bulk_create(
-        predictions,
-        update_conflicts=True,
-        unique_fields=["ticket"],
-        update_fields=fields,
-        batch_size=1000,
-    )
 
 
 def ticket_categories_store(
@@ -59,19 +44,15 @@ def ticket_categories_store(
         )
     )
     best = probabilities.argmax(axis=1)
-    now = timezone.now()
-    _predictions_upsert(
-        [
-            TicketPrediction(
-                ticket_id=int(ticket_id),
-                category_id=category_ids.get(str(classes[best[index]])),
-                category_confidence=float(probabilities[index, best[index]]),
-                category_version=version,
-                predicted_at=now,
-            )
+    ticket_predictions_upsert(
+        rows={
+            ticket_id: {
+                "category_id": category_ids.get(str(classes[best[index]])),
+                "category_confidence": float(probabilities[index, best[index]]),
+                "category_version": version,
+            }
             for index, ticket_id in enumerate(ticket_ids)
-        ],
-        fields=CATEGORY_FIELDS,
+        }
     )
 
 
@@ -85,18 +66,14 @@ def ticket_sentiments_store(
 ) -> None:
     """The chance each ticket's text reads as satisfied (the class 1, the last)."""
     positive = probabilities[:, -1]
-    now = timezone.now()
-    _predictions_upsert(
-        [
-            TicketPrediction(
-                ticket_id=int(ticket_id),
-                positive_probability=float(positive[index]),
-                sentiment_version=version,
-                predicted_at=now,
-            )
+    ticket_predictions_upsert(
+        rows={
+            ticket_id: {
+                "positive_probability": float(positive[index]),
+                "sentiment_version": version,
+            }
             for index, ticket_id in enumerate(ticket_ids)
-        ],
-        fields=SENTIMENT_FIELDS,
+        }
     )
 
 

@@ -16,7 +16,6 @@ from customers.registry import ProfilePanel
 from customers.selectors.customers import CappedPaginator
 
 SCORES_PER_PAGE = 25
-VIEW_SCORES = "analytics.view_customerscore"
 MODEL_CHOICES = [
     ("purchase", _("Hot leads (purchase propensity)")),
     ("churn", _("At risk (churn risk)")),
@@ -93,7 +92,7 @@ def reason_rows(reasons: list) -> list[dict]:
 
 
 @login_required
-@permission_required(VIEW_SCORES, raise_exception=True)
+@permission_required(selectors.VIEW_SCORES, raise_exception=True)
 def score_list(request: HttpRequest) -> HttpResponse:
     form = ScoreFilterForm(request.GET)
     # Filters that do not validate are shown with their errors and left out of the list.
@@ -122,7 +121,7 @@ def score_list(request: HttpRequest) -> HttpResponse:
 def customer_scores_panel(customer: Customer, user) -> ProfilePanel | None:
     """Purchase propensity and churn risk on the customer's page, with why; nothing when the
     customer has no score yet or the user may not read scores."""
-    if not user.has_perm(VIEW_SCORES):
+    if not user.has_perm(selectors.VIEW_SCORES):
         return None
     scores = selectors.customer_scores(customer=customer)
     if not scores:

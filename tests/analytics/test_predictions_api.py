@@ -2,6 +2,7 @@
 customer, ticket or raw features, with its errors."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from analytics.models import CustomerScore, ModelVersion, PredictiveModel
@@ -164,3 +165,19 @@ def test_predict_satisfaction_of_a_visible_ticket(rep, other_team_rep, client_fo
     assert unhappy_response.json()["probability"] < happy_response.json()["probability"]
     assert unhappy_response.json()["reasons"]
     assert predict(theirs).status_code == 404
+
+
+def test_a_prediction_for_a_customer_needs_the_permission_to_see_scores(client_for, rep):
+    # Given a rep whose role reads models but has lost the right to read customer scores
+    rep.user_permissions.add(Permission.objects.get(codename="view_predictivemodel"))
+    for group in rep.groups.all():
+        group.permissions.remove(Permission.objects.get(codename="view_customerscore"))
+    customer = CustomerFactory(owner=rep)
+
+    # When they ask for a prediction about a customer they can see
+    response = client_for(rep).post(
+        "/api/v1/predict/purchase/", {"customer": customer.pk}, content_type="application/json"
+    )
+
+    # Then they are refused, as the scores page would refuse them
+    assert response.status_code == 403

@@ -10,10 +10,12 @@ from analytics.models import (
     CustomerValue,
     GraphEdge,
     PredictiveModel,
+    TicketPrediction,
 )
 from customers.services.privacy import customer_erase, customer_personal_data_export
 from tests.analytics.factories import ModelVersionFactory
 from tests.customers.factories import CustomerFactory
+from tests.service.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,9 @@ def scored_customer():
     CustomerRecommendation.objects.create(customer=customer, computed_at=now)
     GraphEdge.objects.create(source=f"c{customer.pk}", target=f"c{neighbour.pk}")
     GraphEdge.objects.create(source=f"c{neighbour.pk}", target=f"c{customer.pk}")
+    TicketPrediction.objects.create(
+        ticket=TicketFactory(customer=customer), positive_probability=0.2, predicted_at=now
+    )
     return customer
 
 
@@ -69,3 +74,4 @@ def test_erasure_removes_everything_derived_from_the_person(scored_customer, adm
     assert not CustomerInfluence.objects.filter(customer=scored_customer).exists()
     assert not CustomerRecommendation.objects.filter(customer=scored_customer).exists()
     assert not GraphEdge.objects.exists()
+    assert not TicketPrediction.objects.filter(ticket__customer=scored_customer).exists()
