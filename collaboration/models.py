@@ -136,6 +136,7 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", _("SLA warning")
         EVENT_INVITATION = "event_invitation", _("Meeting invitation")
         EVENT_REMINDER = "event_reminder", _("Meeting reminder")
+        WEBHOOK_DISABLED = "webhook_disabled", _("Webhook disabled")
         OTHER = "other", _("Other")
 
     recipient = models.ForeignKey(

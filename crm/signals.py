@@ -17,3 +17,11 @@ Keyword arguments:
 - handled_by (User | None): the organiser;
 - location (str): where it was held, "" when not said.
 """
+
+webhook_subscription_disabled = Signal()
+"""A webhook subscription was switched off after too many failed deliveries in a row; sent on
+commit, so its owner can be told.
+
+Keyword arguments:
+- subscription_id (int), name (str), owner (User), reason (str), url (str): its page.
+"""

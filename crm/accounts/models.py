@@ -158,3 +158,35 @@ class RecordShare(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.content_type.model} #{self.object_id} → {self.team or self.user}"
+
+
+class ApiToken(models.Model):
+    """A personal API token: `Authorization: Bearer crm_<prefix>_<secret>`.
+
+    Only the SHA-256 of the whole token is stored, so a copy of the database does not give
+    access; the prefix finds the row and is what lists show. The token itself is shown once,
+    when it is made. A revoked or expired token authenticates nobody."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    read_only = models.BooleanField(
+        _("read only"), default=False, help_text=_("Allow only GET, HEAD and OPTIONS requests.")
+    )
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("last used from"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (crm_{self.prefix}_…)"

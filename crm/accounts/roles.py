@@ -84,6 +84,15 @@ COLLABORATION_GRANTS = {
     "activity.activityevent": READ,
 }
 
+# Anyone may connect their own tools: personal API tokens, and webhooks that carry only events
+# about records their owner may see.
+INTEGRATION_GRANTS = {
+    "accounts.apitoken": ALL,
+    "webhooks.webhooksubscription": ALL,
+    "webhooks.webhookdelivery": READ,
+    "webhooks.webhookattempt": READ,
+}
+
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     SALES_REP: {
         "accounts.team": READ,
@@ -91,6 +100,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "customers": WORK,
         **SALES_REP_GRANTS,
         **COLLABORATION_GRANTS,
+        **INTEGRATION_GRANTS,
         "analytics": READ,
     },
     SERVICE_AGENT: {
@@ -101,6 +111,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "customers.customer": ("see_all",),
         **SERVICE_AGENT_GRANTS,
         **COLLABORATION_GRANTS,
+        **INTEGRATION_GRANTS,
         "analytics": READ,
     },
     MARKETING: {
@@ -109,6 +120,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "customers": (*WORK, "import", "export"),
         **MARKETING_GRANTS,
         **COLLABORATION_GRANTS,
+        **INTEGRATION_GRANTS,
         "analytics": READ,
     },
     MANAGER: {
@@ -120,6 +132,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "sales": ALL,
         "service": ALL,
         **COLLABORATION_GRANTS,
+        **INTEGRATION_GRANTS,
         "collaboration": ALL,
         "activity": READ,
         "analytics": (*WORK, "train", "manage"),

@@ -14,9 +14,15 @@ IN_USE = "in_use"
 
 
 class Conflict(exceptions.APIException):
+    """409. `extra` goes into the error body beside the message (`current_version`)."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The record was changed by someone else; reload it and try again.")
     default_code = "conflict"
+
+    def __init__(self, detail=None, code=None, **extra):
+        super().__init__(detail, code)
+        self.extra = extra
 
 
 class InUse(exceptions.APIException):
@@ -43,7 +49,7 @@ def call_service(function, /, **kwargs):
             detail = {"non_field_errors": exc.messages}
         raise serializers.ValidationError(detail) from exc
     except StaleRecordError as exc:
-        raise Conflict(str(exc)) from exc
+        raise Conflict(str(exc), current_version=exc.current_version) from exc
 
 
 class ServiceWritesMixin:

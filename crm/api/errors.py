@@ -27,8 +27,9 @@ def _code(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
-def error_body(*, code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(*, code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    """`extra` adds keys beside code, message and fields (a 409's `current_version`)."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
 
 
 def exception_handler(exc, context):
@@ -49,6 +50,10 @@ def exception_handler(exc, context):
         message = "; ".join(_flatten(non_field)) or "The request has invalid fields."
         body = error_body(code=_code(exc), message=message, fields=fields)
     else:
-        body = error_body(code=_code(exc), message=" ".join(_flatten(exc.detail)))
+        body = error_body(
+            code=_code(exc),
+            message=" ".join(_flatten(exc.detail)),
+            **getattr(exc, "extra", {}),
+        )
     response.data = body
     return response

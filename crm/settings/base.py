@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "crm.accounts",
     "crm.activity",
+    "crm.api",
+    "crm.webhooks",
     "customers",
     "sales",
     "service",
@@ -56,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.accounts.middleware.UserPreferencesMiddleware",
+    "crm.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -214,8 +217,19 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "crm.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "crm.api.throttling.TokenRateThrottle",
+        "crm.api.throttling.UserRateThrottle",
+        "crm.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.env_str("CRM_API_RATE_TOKEN", "600/minute"),
+        "user": env.env_str("CRM_API_RATE_USER", "1200/minute"),
+        "anonymous": env.env_str("CRM_API_RATE_ANONYMOUS", "60/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -259,6 +273,13 @@ CRM_SUPPORT_TEAM = env.env_str("CRM_SUPPORT_TEAM", "Service")
 CRM_SITE_URL = env.env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The largest file anyone may attach to a record or a chat message (crm.uploads).
 CRM_UPLOAD_MAX_BYTES = env.env_int("CRM_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# API: how long an Idempotency-Key's first response is kept for retries.
+CRM_IDEMPOTENCY_TTL_HOURS = env.env_int("CRM_IDEMPOTENCY_TTL_HOURS", 24)
+# Webhooks: attempts per delivery (with exponential backoff), and how many deliveries in a row may
+# fail before a subscription is switched off.
+CRM_WEBHOOK_MAX_ATTEMPTS = env.env_int("CRM_WEBHOOK_MAX_ATTEMPTS", 6)
+CRM_WEBHOOK_DISABLE_AFTER = env.env_int("CRM_WEBHOOK_DISABLE_AFTER", 10)
+CRM_WEBHOOK_TIMEOUT_SECONDS = env.env_int("CRM_WEBHOOK_TIMEOUT_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,64 @@
+"""The events the CRM announces to integrators (webhooks) and, later, to workflow rules.
+
+An app's service calls `event_publish` inside the transaction that made the change; subscribers
+hear of it only once that transaction commits. An app registers, once in its AppConfig.ready(),
+each kind of record its events carry: how to show it (the payload, the same shape as the record's
+API representation) and who may see it (the app's visibility selector), so an event about a
+record reaches only subscribers whose owner may see that record."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+EVENTS: dict[str, str] = {
+    "customer.created": _("A customer was created"),
+    "customer.updated": _("A customer was updated"),
+    "customer.merged": _("Customers were merged into one"),
+    "deal.stage_changed": _("A deal moved to another stage"),
+    "deal.won": _("A deal was won"),
+    "deal.lost": _("A deal was lost"),
+    "ticket.created": _("A ticket was opened"),
+    "ticket.resolved": _("A ticket was resolved"),
+    "survey.answered": _("A satisfaction survey was answered"),
+    "import.finished": _("A customer import finished"),
+}
+
+
+@dataclass(frozen=True)
+class RecordType:
+    payload: Callable[[Model], dict]
+    visible: Callable[..., QuerySet]
+
+
+_record_types: dict[str, RecordType] = {}
+
+
+def register_record_type(
+    *, model: type[Model], payload: Callable[[Model], dict], visible: Callable[..., QuerySet]
+) -> None:
+    """`payload(record)` gives the JSON-ready dict sent as the event's `data`; `visible(user=)`
+    gives the records of this model that user may see."""
+    _record_types[model._meta.label_lower] = RecordType(payload=payload, visible=visible)
+
+
+def record_type_for(model: type[Model]) -> RecordType:
+    try:
+        return _record_types[model._meta.label_lower]
+    except KeyError:
+        raise LookupError(f"{model._meta.label} has no webhook record type registered") from None
+
+
+def event_publish(*, event: str, record: Model, extra: dict | None = None) -> None:
+    """Announce `event` about `record` once the current transaction commits. `extra` is added
+    to the payload beside the record (for example the stage a deal left)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    record_type_for(type(record))
+    from crm.webhooks.services import webhook_deliveries_create
+
+    transaction.on_commit(
+        lambda: webhook_deliveries_create(event=event, record=record, extra=extra or {})
+    )
