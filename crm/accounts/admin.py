@@ -1,9 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from crm.accounts.models import RecordShare, Team, TeamMembership, User
+from crm.accounts.models import ApiToken, RecordShare, Team, TeamMembership, User
+from crm.accounts.selectors import user_is_admin
+from crm.accounts.services import api_token_revoke
+from crm.admin_services import ReadOnlyAdmin
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -83,3 +87,54 @@ class RecordShareAdmin(admin.ModelAdmin):
     list_filter = ["access", "content_type", "team"]
     search_fields = ["object_id", "team__name", "user__username"]
     autocomplete_fields = ["team", "user", "shared_by"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Users make their tokens themselves (the token is shown to them once); the admin sees who
+    has which and revokes them. The hash is never shown. Anyone but an admin sees only their
+    own tokens here."""
+
+    list_display = [
+        "user",
+        "name",
+        "prefix",
+        "read_only",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_select_related = ["user"]
+    list_filter = ["read_only", ("revoked_at", admin.EmptyFieldListFilter), "expires_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = [
+        "user",
+        "name",
+        "prefix",
+        "read_only",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if user_is_admin(request.user) else queryset.filter(user=request.user)
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_apitoken")
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        for token in tokens:
+            api_token_revoke(actor=request.user, token=token)
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )

@@ -1,13 +1,15 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.accounts import selectors, services
-from crm.accounts.models import Team, User
+from crm.accounts.models import ApiToken, Team, User
+from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
 from crm.api.serializers import StrictModelSerializer
 
 
@@ -15,6 +17,13 @@ class UserSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "display_name", "email"]
+        read_only_fields = fields
+
+
+class TeamSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name"]
         read_only_fields = fields
 
 
@@ -45,7 +54,7 @@ class MeSerializer(StrictModelSerializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
-    manager = UserSummarySerializer(read_only=True)
+    manager = UserSummarySerializer(read_only=True, allow_null=True)
     member_ids = serializers.PrimaryKeyRelatedField(source="members", many=True, read_only=True)
 
     class Meta:
@@ -54,7 +63,7 @@ class TeamSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeView(APIView):
+class MeView(FieldsMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeSerializer)
@@ -72,7 +81,7 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
-class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+class TeamViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = TeamSerializer
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at"]
@@ -82,10 +91,107 @@ class TeamViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.team_list()
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UserViewSet(
+    FieldsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = UserSummarySerializer
     search_fields = ["username", "display_name", "email"]
     ordering_fields = ["username", "display_name"]
 
     def get_queryset(self):
         return selectors.user_list_active()
+
+
+class ApiTokenSerializer(StrictModelSerializer):
+    status = serializers.ChoiceField(
+        choices=selectors.API_TOKEN_STATUSES,
+        read_only=True,
+        help_text="active, expired or revoked.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "read_only",
+            "expires_at",
+            "status",
+            "created_at",
+            "last_used_at",
+            "last_used_ip",
+            "revoked_at",
+        ]
+        read_only_fields = [
+            "id",
+            "prefix",
+            "status",
+            "created_at",
+            "last_used_at",
+            "last_used_ip",
+            "revoked_at",
+        ]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        read_only=True,
+        help_text="The token itself, `crm_<prefix>_<secret>`. Shown in this response only.",
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = [*ApiTokenSerializer.Meta.read_only_fields, "token"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your API tokens",
+        description="Your own tokens, newest first, revoked and expired ones included.",
+    ),
+    retrieve=extend_schema(summary="One of your API tokens"),
+    create=extend_schema(
+        summary="Make an API token",
+        description=(
+            "The response holds the token itself in `token`, once: only its hash is stored. "
+            "A read-only token cannot make tokens."
+        ),
+        request=ApiTokenSerializer,
+        responses={201: ApiTokenCreatedSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Revoke an API token",
+        description="The token stops working at once; it stays in the list as revoked.",
+    ),
+)
+class ApiTokenViewSet(
+    FieldsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ApiTokenSerializer
+    filterset_fields = ["read_only"]
+    search_fields = ["name", "prefix"]
+    ordering_fields = ["created_at", "name", "last_used_at", "expires_at"]
+
+    def get_queryset(self):
+        if not self.request.user.is_authenticated:  # the schema generator's request
+            return ApiToken.objects.none()
+        return selectors.api_token_list_for(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, plain = call_service(
+            services.api_token_create, user=request.user, **serializer.validated_data
+        )
+        token = self.get_queryset().get(pk=token.pk)
+        token.token = plain
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        call_service(services.api_token_revoke, actor=self.request.user, token=instance)

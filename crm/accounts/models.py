@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.timestamps import TimeStampedModel
 
+# The languages a user may pick for the interface, each named in itself.
+INTERFACE_LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
@@ -22,7 +24,7 @@ class User(AbstractUser):
         _("language"),
         max_length=16,
         blank=True,
-        choices=[("en", "English"), ("zh-hans", "简体中文")],
+        choices=INTERFACE_LANGUAGES,
         help_text=_("Leave blank to follow the browser."),
     )
 

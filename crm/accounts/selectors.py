@@ -1,4 +1,4 @@
-"""Reads of users and teams, and the visibility rule every other selector applies.
+"""Reads of users, teams and API tokens, and the visibility rule every other selector applies.
 
 The rule (one place, used by every page, endpoint, export, chart and chat room):
 - an admin (superuser or the Admin role) sees every record, and so does a user holding a
@@ -18,10 +18,14 @@ A model that has no owner of its own (an order, say) names the path to the recor
 owner field has another name (a task's assignee) names it in `visibility_owner_field`.
 """
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, Q, QuerySet
+import hashlib
+import hmac
 
-from crm.accounts.models import RecordShare, Team, TeamMembership, User
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, CharField, Model, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from crm.accounts.models import ApiToken, RecordShare, Team, TeamMembership, User
 from crm.accounts.roles import ADMIN
 
 _TEAM_IDS_CACHE = "_crm_visible_team_ids"
@@ -154,3 +158,48 @@ def user_list_active() -> QuerySet[User]:
 
 def user_role_names(*, user: User) -> list[str]:
     return list(user.groups.order_by("name").values_list("name", flat=True))
+
+
+API_TOKEN_ACTIVE = "active"
+API_TOKEN_EXPIRED = "expired"
+API_TOKEN_REVOKED = "revoked"
+API_TOKEN_STATUSES = [API_TOKEN_ACTIVE, API_TOKEN_EXPIRED, API_TOKEN_REVOKED]
+
+
+def api_token_list_for(*, user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first, each with its `status`: active, expired or revoked."""
+    return (
+        ApiToken.objects.filter(user=user)
+        .select_related("user")
+        .annotate(
+            status=Case(
+                When(revoked_at__isnull=False, then=Value(API_TOKEN_REVOKED)),
+                When(expires_at__lte=timezone.now(), then=Value(API_TOKEN_EXPIRED)),
+                default=Value(API_TOKEN_ACTIVE),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def api_token_status(*, token: ApiToken) -> str:
+    if token.revoked_at is not None:
+        return API_TOKEN_REVOKED
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        return API_TOKEN_EXPIRED
+    return API_TOKEN_ACTIVE
+
+
+def api_token_find(*, token: str) -> ApiToken | None:
+    """The token a caller presented (`crm_<prefix>_<secret>`), whatever its status, or None when
+    no token matches. The prefix finds the row; the hashes are compared in constant time."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "crm" or not parts[1] or not parts[2]:
+        return None
+    found = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if found is None:
+        return None
+    presented = hashlib.sha256(token.encode()).hexdigest()
+    if not hmac.compare_digest(presented, found.key_hash):
+        return None
+    return found

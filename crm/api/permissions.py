@@ -1,4 +1,32 @@
-from rest_framework.permissions import DjangoModelPermissions
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+
+from crm.accounts.models import ApiToken
+
+READ_ONLY_TOKEN = "read_only_token"
+READ_ONLY_TOKEN_MESSAGE = _("This API token is read-only: it may only use GET, HEAD and OPTIONS.")
+
+
+def token_may_not_write(*, token, method: str) -> bool:
+    """True when `token` is a read-only ApiToken and `method` would change something."""
+    return isinstance(token, ApiToken) and token.read_only and method not in SAFE_METHODS
+
+
+class ReadOnlyToken(exceptions.PermissionDenied):
+    default_detail = READ_ONLY_TOKEN_MESSAGE
+    default_code = READ_ONLY_TOKEN
+
+
+class ReadOnlyTokenPermission(BasePermission):
+    """A read-only token may only read. ApiTokenAuthentication already refuses such a request
+    before any view's own `permission_classes` run; this names the rule among the defaults."""
+
+    message = READ_ONLY_TOKEN_MESSAGE
+    code = READ_ONLY_TOKEN
+
+    def has_permission(self, request, view) -> bool:
+        return not token_may_not_write(token=request.auth, method=request.method)
 
 
 class ModelPermissions(DjangoModelPermissions):

@@ -5,6 +5,11 @@ import os
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-for-the-suite-0123456789abcdefghijkl")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# The suite sends thousands of API requests as a few users from one address; the throttling
+# tests set their own low rates.
+os.environ.setdefault("CRM_API_RATE_TOKEN", "100000/minute")
+os.environ.setdefault("CRM_API_RATE_USER", "100000/minute")
+os.environ.setdefault("CRM_API_RATE_ANONYMOUS", "100000/minute")
 
 from crm.settings.base import *  # noqa: F403
 

@@ -86,12 +86,13 @@ def test_me_patch_refuses_bad_changes(rep, rep_client, payload, field, message):
 @pytest.mark.parametrize(
     "url", ["/api/v1/me/", "/api/v1/teams/", "/api/v1/users/", "/api/v1/customers/"]
 )
-def test_unauthenticated_requests_get_403_in_the_error_shape(client, url):
+def test_unauthenticated_requests_get_401_in_the_error_shape(client, url):
     # given someone not signed in  # when
     response = client.get(url)
 
-    # then
-    assert response.status_code == 403
+    # then they are told how to authenticate (an API token as a bearer token)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert_error_shape(response.json(), code="not_authenticated")
 
 

@@ -630,9 +630,9 @@ def test_a_user_without_a_role_gets_403(user_without_role, client_for, resource)
 @pytest.mark.parametrize(
     "resource", ["products", "orders", "needs", "interactions", "relationships"]
 )
-def test_anonymous_callers_get_403(client, resource):
+def test_anonymous_callers_get_401(client, resource):
     # given  # when  # then
-    assert client.get(f"/api/v1/{resource}/").status_code == 403
+    assert client.get(f"/api/v1/{resource}/").status_code == 401
 
 
 def test_the_schema_documents_the_record_endpoints(rep_client):
