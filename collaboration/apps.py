@@ -42,9 +42,14 @@ class CollaborationConfig(AppConfig):
 
     def ready(self) -> None:
         from collaboration.demo import seed_collaboration
+        from collaboration.receivers import notify_webhook_disabled
         from crm.demo import register_demo_seeder
+        from crm.signals import webhook_subscription_disabled
         from customers.registry import register_record_url
 
+        webhook_subscription_disabled.connect(
+            notify_webhook_disabled, dispatch_uid="collaboration.notify_webhook_disabled"
+        )
         for item in NAV_ITEMS:
             register_nav_item(item)
         register_demo_seeder(order=40, name="collaboration", seeder=seed_collaboration)
