@@ -12,7 +12,7 @@ never include a row whose customer was not committed; a crash loses at most the 
 and a resumed run (`resume_from`) carries on after the last committed batch.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -87,6 +87,9 @@ class ImportOptions:
     overwrite: bool = False
     date_order: str = DAY_FIRST
     dry_run: bool = False
+    # The identifying values a row may be matched on, most trusted first; values outside it are
+    # still refused when they belong to another customer.
+    match_on: tuple[str, ...] = KEY_FIELDS
 
 
 @dataclass
@@ -112,6 +115,7 @@ class _Decision:
     result: RowResult | None = None
     blocked: set[str] = field(default_factory=set)
     changes: list[str] = field(default_factory=list)
+    matched_on: str = ""
 
 
 class CustomerImport:
@@ -125,8 +129,8 @@ class CustomerImport:
     def __init__(
         self,
         *,
-        csv_file: CsvFile,
-        mapping: dict[str, str],
+        csv_file: CsvFile | None = None,
+        mapping: dict[str, str] | None = None,
         options: ImportOptions,
         actor: User | None,
         owner: User | None,
@@ -173,13 +177,21 @@ class CustomerImport:
             keep_extra_columns=self.options.keep_extra_columns,
             date_order=self.options.date_order,
         )
+        rows = (self.cleaner.clean(number, cells) for number, cells in self.csv_file.rows())
+        return self._run_rows(rows)
+
+    def run_cleaned(self, *, cleaner: RowCleaner, rows: Iterable[CleanRow]) -> ImportCounts:
+        """Import rows cleaned elsewhere by `cleaner` (the bulk upsert API's items), with the
+        same matching, duplicate rule and writes as a file's rows."""
+        self.cleaner = cleaner
+        return self._run_rows(iter(rows))
+
+    def _run_rows(self, rows: Iterator[CleanRow]) -> ImportCounts:
         self.seen = SeenKeys()
         self._counted_customers = writing.customers_estimated_count()
         self._created_since_statistics = 0
         try:
-            rows = self.csv_file.rows()
-            while batch := list(islice(rows, self.batch_size)):
-                cleaned = [self.cleaner.clean(number, cells) for number, cells in batch]
+            while cleaned := list(islice(rows, self.batch_size)):
                 if cleaned[-1].number < self.resume_from:
                     self._replay(cleaned)
                 else:
@@ -297,6 +309,7 @@ class CustomerImport:
         one, or none (rejected)."""
         batch_keys: dict[str, _Target] = {}
         earlier: dict[int, _Target] = {}
+        match_on = self.options.match_on
 
         def from_earlier(entry: tuple[int, int | None]) -> _Target:
             root, customer_id = entry
@@ -312,18 +325,26 @@ class CustomerImport:
                 decision.result = self._rejected(row, row.errors)
                 continue
             keys = [(name, identity_key(name, value)) for name, value in row.identities()]
+            match_keys = sorted(
+                ((name, key) for name, key in keys if name in match_on),
+                key=lambda pair: match_on.index(pair[0]),
+            )
             target = None
-            for _name, key in keys:
+            for name, key in match_keys:
                 if key in batch_keys:
                     target = batch_keys[key]
-                    break
-                if key in seen:
+                elif key in seen:
                     target = from_earlier(seen[key])
+                if target is not None:
+                    decision.matched_on = name
                     break
             if target is None:
-                matched = next(((name, matches[key]) for name, key in keys if key in matches), None)
+                matched = next(
+                    ((name, matches[key]) for name, key in match_keys if key in matches), None
+                )
                 if matched is not None:
                     name, customer_id = matched
+                    decision.matched_on = name
                     known = customer_key(customer_id)
                     if known in batch_keys:
                         target = batch_keys[known]
@@ -431,7 +452,7 @@ class CustomerImport:
     def _apply(self, decision: _Decision, now) -> None:
         row, target = decision.row, decision.target
         if target.is_new and target.customer is None:
-            target.customer = self._new_customer(row, now)
+            target.customer = self._new_customer(row, decision.blocked, now)
             target.company = row.company
             target.row = row
             self._add_tags(target, row)
@@ -452,8 +473,9 @@ class CustomerImport:
                 _("kept the existing %(fields)s") % {"fields": ", ".join(sorted(kept))}
             )
 
-    def _new_customer(self, row: CleanRow, now) -> Customer:
-        values = dict(row.values)
+    def _new_customer(self, row: CleanRow, blocked: set[str], now) -> Customer:
+        # A value is blocked when another customer has it (a key left out of `match_on`).
+        values = {name: value for name, value in row.values.items() if name not in blocked}
         values.setdefault("source", Customer.Source.IMPORT)
         if values.get("marketing_consent"):
             values["marketing_consent_at"] = now
@@ -549,7 +571,9 @@ class CustomerImport:
         for decision in new:
             number = decision.row.number
             for key, what in likeness[number]:
-                other = seen.get(key, (None, None))[0] or in_batch.get(key)
+                other = seen.get(key, (None, None))[0]
+                if other is None:
+                    other = in_batch.get(key)
                 if other is not None:
                     decision.row.notes.append(self._likely_note(what, row=other))
                 in_batch.setdefault(key, number)
@@ -659,6 +683,7 @@ class CustomerImport:
                     merged_into=target.root if outcome == Outcome.MERGED else None,
                     changes=changes,
                     notes=row.notes,
+                    matched_on=decision.matched_on,
                 )
             )
         return results

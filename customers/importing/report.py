@@ -49,6 +49,7 @@ class RowResult:
     reason: str = ""
     changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    matched_on: str = ""  # the identifying field that found the customer, if one did
 
 
 @dataclass

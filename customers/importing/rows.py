@@ -22,7 +22,7 @@ created by hand (status lead, tier normal), plus source "import" when the file g
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -277,8 +277,14 @@ class RowCleaner:
                 _("The amount is in %(amount)s but the currency column says %(column)s.")
                 % {"amount": currency, "column": column_currency}
             )
+        try:
+            amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than a Decimal context holds
+            raise CleaningError(
+                _("“%(value)s” is too large an amount.") % {"value": fold_whitespace(value)}
+            ) from None
         return {
-            "annual_income": amount.quantize(_CENTS, rounding=ROUND_HALF_UP),
+            "annual_income": amount,
             "income_currency": column_currency or currency or self.default_currency,
         }
 
