@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from analytics import api_urls as analytics_api
 from collaboration import api_urls as collaboration_api
 from crm.accounts import api_urls as accounts_api
+from crm.webhooks import api_urls as webhooks_api
 from customers import api_urls as customers_api
 from sales import api_urls as sales_api
 from service import api_urls as service_api
@@ -19,6 +20,7 @@ APP_API_MODULES = [
     service_api,
     collaboration_api,
     analytics_api,
+    webhooks_api,
 ]
 
 router = DefaultRouter()

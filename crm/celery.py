@@ -68,4 +68,12 @@ app.conf.beat_schedule = {
         "task": "collaboration.events_log_meetings_task",
         "schedule": crontab(minute="*/5"),
     },
+    "send-due-webhook-deliveries": {
+        "task": "webhooks.webhook_deliveries_due_task",
+        "schedule": crontab(minute="*"),
+    },
+    "purge-idempotency-keys": {
+        "task": "api.idempotency_keys_purge_task",
+        "schedule": crontab(minute=23),
+    },
 }

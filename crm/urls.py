@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from crm import views
 from crm.health import healthz
 
+handler400 = views.bad_request
 handler403 = views.permission_denied
 handler404 = views.page_not_found
 handler500 = views.server_error
@@ -21,6 +22,7 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("collaboration/", include("collaboration.urls")),
     path("analytics/", include("analytics.urls")),
+    path("webhooks/", include("crm.webhooks.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -72,10 +72,16 @@ class CustomersConfig(AppConfig):
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
         from crm.signals import meeting_held
+        from crm.webhooks.events import register_record_type
         from customers import demo
+        from customers.api.customers import customer_payload
+        from customers.api.imports import import_job_payload
         from customers.meetings import log_meeting_interactions
+        from customers.models import Customer, ImportJob
         from customers.registry import register_record_url, register_timeline_source
         from customers.selectors import records
+        from customers.selectors.customers import customer_list_visible
+        from customers.selectors.imports import import_job_list_visible
         from customers.views import lists
 
         meeting_held.connect(
@@ -107,4 +113,10 @@ class CustomersConfig(AppConfig):
             key="relationships",
             label=_("Relationships"),
             fetch=records.relationship_timeline_entries,
+        )
+        register_record_type(
+            model=Customer, payload=customer_payload, visible=customer_list_visible
+        )
+        register_record_type(
+            model=ImportJob, payload=import_job_payload, visible=import_job_list_visible
         )

@@ -89,6 +89,7 @@ class SalesConfig(AppConfig):
         from collaboration.services.tasks import tasks_relink
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
+        from crm.webhooks.events import register_record_type
         from customers.registry import (
             register_eraser,
             register_merge_handler,
@@ -97,7 +98,10 @@ class SalesConfig(AppConfig):
             register_record_url,
             register_timeline_source,
         )
+        from sales.api.deals import deal_payload
         from sales.demo import seed_sales
+        from sales.models import Deal
+        from sales.selectors.deals import deal_list_visible
         from sales.selectors.tasks_timeline import task_timeline_entries
         from sales.selectors.timeline import deal_timeline_entries
         from sales.services import customer_records
@@ -135,3 +139,4 @@ class SalesConfig(AppConfig):
         register_eraser(key="sales", eraser=customer_records.customer_sales_records_erase)
 
         register_demo_seeder(order=20, name="sales", seeder=seed_sales)
+        register_record_type(model=Deal, payload=deal_payload, visible=deal_list_visible)

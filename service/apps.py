@@ -48,6 +48,7 @@ class ServiceConfig(AppConfig):
         from django.urls import reverse
 
         from crm.demo import register_demo_seeder
+        from crm.webhooks.events import register_record_type
         from customers.registry import (
             register_eraser,
             register_merge_handler,
@@ -56,8 +57,12 @@ class ServiceConfig(AppConfig):
             register_record_url,
             register_timeline_source,
         )
+        from service.api.surveys import survey_payload
+        from service.api.tickets import ticket_payload
         from service.demo import seed_service
-        from service.selectors.surveys import customer_surveys_export
+        from service.models import SatisfactionSurvey, Ticket
+        from service.selectors.surveys import customer_surveys_export, survey_list_visible
+        from service.selectors.tickets import ticket_list_visible
         from service.selectors.timeline import ticket_timeline_entries
         from service.services import customer_records
         from service.services.surveys import customer_surveys_erase
@@ -81,3 +86,7 @@ class ServiceConfig(AppConfig):
         register_eraser(key="satisfaction_surveys", eraser=customer_surveys_erase)
 
         register_demo_seeder(order=30, name="service", seeder=seed_service)
+        register_record_type(model=Ticket, payload=ticket_payload, visible=ticket_list_visible)
+        register_record_type(
+            model=SatisfactionSurvey, payload=survey_payload, visible=survey_list_visible
+        )

@@ -21,6 +21,7 @@ from analytics.selectors.builder import builder_fields
 from analytics.services.builder import TRAIN_PERMISSION, builder_create
 from analytics.services.training import ModelBusy
 from crm.api.calls import Conflict, call_service
+from crm.api.fields import FieldsMixin
 
 
 class CanTrainModels(permissions.BasePermission):
@@ -97,7 +98,7 @@ class BuilderFieldSerializer(serializers.Serializer):
         return [{"value": value, "count": count} for value, count in field.profile.values]
 
 
-class BuilderView(APIView):
+class BuilderView(FieldsMixin, APIView):
     permission_classes = [CanTrainModels]
 
     @extend_schema(
@@ -130,7 +131,7 @@ class BuilderView(APIView):
         return Response(BuilderQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
-class BuilderFieldsView(APIView):
+class BuilderFieldsView(FieldsMixin, APIView):
     permission_classes = [CanTrainModels]
 
     @extend_schema(

@@ -24,6 +24,7 @@ from analytics.selectors.customer_analytics import (
     customer_analytics_chart,
     customer_analytics_charts,
 )
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 
@@ -47,7 +48,7 @@ FILTER_PARAMETERS = [
 ]
 
 
-class CustomerAnalyticsView(APIView):
+class CustomerAnalyticsView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     # For ModelPermissions: reading the figures needs customers.view_customer.
     queryset = Customer.objects.none()
@@ -72,7 +73,7 @@ class CustomerAnalyticsView(APIView):
         )
 
 
-class CustomerAnalyticsChartView(APIView):
+class CustomerAnalyticsChartView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     queryset = Customer.objects.none()
 

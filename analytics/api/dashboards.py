@@ -31,6 +31,7 @@ from analytics.selectors.dashboards import (
     dashboard_chart,
     dashboard_charts,
 )
+from crm.api.fields import FieldsMixin
 
 MANAGER_PERMISSION = "analytics.manage_dashboard"
 VIEWER_PERMISSION = "analytics.view_predictivemodel"
@@ -111,7 +112,7 @@ def filters_from_query(request: Request) -> DashboardFilter:
         raise ValidationError(error.fields) from error
 
 
-class _DashboardView(APIView):
+class _DashboardView(FieldsMixin, APIView):
     permission_classes = [HasPermission]
     charts: dict = {}
 
@@ -162,7 +163,7 @@ class RepDashboardView(_DashboardView):
         return super().get(request)
 
 
-class ChartView(APIView):
+class ChartView(FieldsMixin, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -23,6 +23,7 @@ from analytics.services.training import (
     model_version_activate,
 )
 from crm.api.calls import Conflict, call_service
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 
 TRAIN_PERMISSION = "analytics.train_predictivemodel"
@@ -148,7 +149,7 @@ class ModelVersionFilter(filters.FilterSet):
         fields = ["model", "status"]
 
 
-class PredictiveModelViewSet(viewsets.ReadOnlyModelViewSet):
+class PredictiveModelViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Every predictive model, with its active version and the retrain under way."""
 
     queryset = PredictiveModel.objects.none()
@@ -185,7 +186,7 @@ class PredictiveModelViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(RetrainQueuedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
+class ModelVersionViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """The training runs of every model, newest first; `?model=<name>` for one model's."""
 
     queryset = ModelVersion.objects.none()

@@ -31,7 +31,9 @@ from analytics.selectors.network import (
 )
 from analytics.services.network import GraphBusy, community_segment_create, graph_build_request
 from crm.api.calls import Conflict
+from crm.api.fields import FieldsMixin
 from crm.api.pagination import PageNumberPagination
+from crm.api.serializers import NoInputSerializer
 from customers.api.customers import CappedPageNumberPagination
 from customers.models import Customer
 from customers.selectors.customers import customer_get_visible
@@ -84,7 +86,7 @@ class InfluenceSerializer(serializers.ModelSerializer):
         ),
     ]
 )
-class InfluenceViewSet(viewsets.ReadOnlyModelViewSet):
+class InfluenceViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Customers by influence in the latest graph; {customer} is the customer id. The count
     stops at 10,000 (`count_is_exact` says whether it did), as for the customer list."""
 
@@ -136,7 +138,7 @@ class CommunityPagination(PageNumberPagination):
     max_page_size = 100
 
 
-class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
+class CommunityViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Communities of the latest graph, largest first; {number} is the community's number."""
 
     serializer_class = CommunitySerializer
@@ -198,7 +200,7 @@ class IntroductionPathSerializer(serializers.Serializer):
     steps = PathStepSerializer(many=True)
 
 
-class IntroductionPathView(APIView):
+class IntroductionPathView(FieldsMixin, APIView):
     permission_classes = [GraphPermission]
     read_permission = "analytics.view_graphedge"
     write_permissions = ()
@@ -261,6 +263,7 @@ class IntroductionPathView(APIView):
 
 
 class GraphJobViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -279,6 +282,7 @@ class GraphJobViewSet(
 
     @extend_schema(request=None, responses={202: JobSerializer, 409: OpenApiTypes.OBJECT})
     def create(self, request, *args, **kwargs):
+        NoInputSerializer(data=request.data).is_valid(raise_exception=True)
         try:
             job = graph_build_request(trigger=ModelVersion.Trigger.API, user=request.user)
         except GraphBusy as busy:

@@ -20,6 +20,7 @@ from analytics.selectors import scores as selectors
 from analytics.services.predictions import prediction_for_features, prediction_for_subject
 from analytics.services.training import ModelUnavailable
 from crm.api.calls import Conflict
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 from customers.api.customers import CappedPageNumberPagination
 from customers.models import Customer
@@ -73,7 +74,7 @@ class ScoreQuerySerializer(serializers.Serializer):
         OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(selectors.SCORE_ORDERINGS)),
     ]
 )
-class ScoreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ScoreViewSet(FieldsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Hot leads (`model=purchase`) or customers at risk (`model=churn`), of the customers the
     caller may see. Needs `analytics.view_customerscore`."""
 
@@ -164,7 +165,7 @@ def _subject(model: PredictiveModel, request, data: dict) -> Customer | Ticket:
         raise NotFound(_("No such %(subject)s.") % {"subject": expected}) from exc
 
 
-class PredictView(APIView):
+class PredictView(FieldsMixin, APIView):
     permission_classes = [IsAuthenticated, CanPredict]
 
     @extend_schema(

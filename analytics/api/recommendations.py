@@ -26,6 +26,7 @@ from analytics.services.recommendations import (
     recommendations_build_request,
 )
 from crm.api.calls import Conflict
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 from customers.selectors.customers import customer_get_visible
@@ -88,7 +89,7 @@ class CanBuildRecommendations(BasePermission):
         return request.user.has_perm("analytics.train_predictivemodel")
 
 
-class CustomerRecommendationsView(APIView):
+class CustomerRecommendationsView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     # For ModelPermissions: reading needs analytics.view_customerrecommendation.
     queryset = CustomerRecommendation.objects.none()
@@ -110,7 +111,7 @@ class CustomerRecommendationsView(APIView):
         return Response(CustomerRecommendationsSerializer(recommendations).data)
 
 
-class RecommendationsRebuildView(APIView):
+class RecommendationsRebuildView(FieldsMixin, APIView):
     permission_classes = [CanBuildRecommendations]
 
     @extend_schema(
@@ -130,7 +131,7 @@ class RecommendationsRebuildView(APIView):
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class RecommendationsJobView(APIView):
+class RecommendationsJobView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     queryset = AnalyticsJob.objects.none()
 

@@ -21,6 +21,7 @@ from analytics.selectors.text import DEFAULT_PERIOD, PERIODS, feedback_topics_re
 from analytics.services.text import text_classify
 from analytics.services.training import ModelUnavailable
 from crm.api.calls import Conflict
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 from service.models import Ticket
 
@@ -65,7 +66,7 @@ class ClassifyResponseSerializer(serializers.Serializer):
     sentiment_version = serializers.IntegerField(source="sentiment_version.number", default=None)
 
 
-class TextClassifyView(APIView):
+class TextClassifyView(FieldsMixin, APIView):
     permission_classes = [ReadsPredictions]
 
     @extend_schema(
@@ -119,7 +120,7 @@ class FeedbackTopicsSerializer(serializers.Serializer):
     topics = FeedbackTopicSerializer(many=True)
 
 
-class FeedbackTopicsView(APIView):
+class FeedbackTopicsView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     # For ModelPermissions: reading the report needs service.view_ticket.
     queryset = Ticket.objects.none()

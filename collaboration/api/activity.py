@@ -3,10 +3,12 @@
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from rest_framework import mixins, pagination, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 
 from crm.activity.models import ActivityEvent
 from crm.activity.selectors import activity_feed_for
+from crm.api.fields import FieldsMixin
+from crm.api.pagination import CursorPagination
 
 
 class ActivityEventSerializer(serializers.ModelSerializer):
@@ -59,14 +61,7 @@ class ActivityFilter(filters.FilterSet):
         fields = ["team", "verb"]
 
 
-class ActivityPagination(pagination.CursorPagination):
-    page_size = 25
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = ("-created_at", "-id")
-
-
-class ActivityEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ActivityEventViewSet(FieldsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's activity feed: an admin's is everything; anyone else's the events of the
     teams they belong to or manage, and their own events filed under no team. Filters: `team`
     (id) and `verb` (repeat for several)."""
@@ -74,7 +69,8 @@ class ActivityEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ActivityEventSerializer
     filterset_class = ActivityFilter
     filter_backends = [filters.DjangoFilterBackend]
-    pagination_class = ActivityPagination
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
 
     def get_queryset(self):
         return activity_feed_for(user=self.request.user)

@@ -24,6 +24,7 @@ from collaboration.selectors.tasks import content_type_label
 from collaboration.services import calendar as services
 from crm.accounts.models import Team
 from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
 from crm.api.serializers import StrictModelSerializer
 
 # A list covers at most this many days, so one request reads a bounded number of events.
@@ -216,6 +217,7 @@ RANGE_PARAMETERS = [
 
 
 class EventViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

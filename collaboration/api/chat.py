@@ -30,7 +30,9 @@ from collaboration.selectors.tasks import content_type_label
 from collaboration.services import chat as services
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
+from crm.api.serializers import StrictSerializer
 
 # The kinds of record that have a discussion room, as "app_label.model".
 MESSAGES_PAGE_SIZE = 50
@@ -128,7 +130,7 @@ class ChatMessageCreateSerializer(serializers.Serializer):
     )
 
 
-class ChatMessageEditSerializer(serializers.Serializer):
+class ChatMessageEditSerializer(StrictSerializer):
     body = serializers.CharField(trim_whitespace=True)
 
 
@@ -187,7 +189,7 @@ class ChatRoomSerializer(serializers.ModelSerializer):
         return reverse("collaboration:chat_room", args=[room.pk])
 
 
-class ChatGroupCreateSerializer(serializers.Serializer):
+class ChatGroupCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=120)
     members = serializers.PrimaryKeyRelatedField(
         queryset=user_list_active(),
@@ -235,7 +237,7 @@ def _room_for_api(*, user, room: ChatRoom) -> ChatRoom:
     return room
 
 
-class ChatRoomViewSet(viewsets.GenericViewSet):
+class ChatRoomViewSet(FieldsMixin, viewsets.GenericViewSet):
     """The caller's chat rooms: their teams' rooms, direct messages, private groups and the record
     discussions they joined, most recently active first, each with its unread count."""
 
@@ -353,7 +355,7 @@ class ChatRoomViewSet(viewsets.GenericViewSet):
 # Messages ----------------------------------------------------------------------------------------
 
 
-class ChatRoomMessagesView(generics.GenericAPIView):
+class ChatRoomMessagesView(FieldsMixin, generics.GenericAPIView):
     """A room's messages: history by id cursor, and sending over HTTP."""
 
     queryset = ChatMessage.objects.none()
@@ -448,7 +450,7 @@ class ChatMessagePermissions(ModelPermissions):
     perms_map = {**ModelPermissions.perms_map, "DELETE": ["%(app_label)s.change_%(model_name)s"]}
 
 
-class ChatMessageViewSet(viewsets.GenericViewSet):
+class ChatMessageViewSet(FieldsMixin, viewsets.GenericViewSet):
     """One message: read it, or (its author only) edit or delete it. A message in a room the
     caller may not read is a 404; someone else's message in a room they read is a 403."""
 

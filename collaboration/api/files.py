@@ -25,6 +25,8 @@ from collaboration.selectors.tasks import content_type_label
 from collaboration.services.files import attachment_add, attachment_delete
 from collaboration.views.files import attachment_file_response
 from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
+from crm.api.serializers import StrictSerializer
 
 
 class AttachmentAuthorSerializer(serializers.Serializer):
@@ -63,7 +65,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return reverse("collaboration:attachment_download", args=[attachment.pk])
 
 
-class AttachmentCreateSerializer(serializers.Serializer):
+class AttachmentCreateSerializer(StrictSerializer):
     type = serializers.ChoiceField(
         choices=selectors.ATTACHABLE_TYPES, help_text=_("The kind of record, e.g. sales.deal.")
     )
@@ -81,7 +83,12 @@ class PassthroughRenderer(renderers.BaseRenderer):
     format = "file"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data).encode() if data is not None else b""
+        if data is None:
+            return b""
+        # Only an error is rendered here (a file response carries its own bytes and type); say
+        # it is JSON rather than the "*/*" this renderer was chosen by.
+        renderer_context["response"]["Content-Type"] = "application/json"
+        return json.dumps(data).encode()
 
 
 RECORD_PARAMETERS = [
@@ -97,6 +104,7 @@ RECORD_PARAMETERS = [
 
 
 class AttachmentViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -169,7 +177,8 @@ class AttachmentViewSet(
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            # The file comes in its own type (the one its content was checked as).
+            (200, "*/*"): OpenApiResponse(
                 response=OpenApiTypes.BINARY,
                 description=_("The file, as a download under its original name."),
             )

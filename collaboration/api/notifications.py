@@ -18,6 +18,7 @@ from collaboration.services.notifications import (
     notifications_mark_read,
 )
 from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -108,7 +109,7 @@ def _preferences_data(user) -> list[dict]:
 
 
 class NotificationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    FieldsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """The caller's own notifications, newest first; nobody sees anyone else's."""
 

@@ -21,6 +21,8 @@ from collaboration.services import sharing as services
 from crm.accounts.models import RecordShare, Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
+from crm.api.serializers import StrictSerializer
 
 
 @extend_schema_field(
@@ -62,7 +64,7 @@ class RecordShareSerializer(serializers.ModelSerializer):
         return f"{content_type.app_label}.{content_type.model}"
 
 
-class RecordShareCreateSerializer(serializers.Serializer):
+class RecordShareCreateSerializer(StrictSerializer):
     type = RecordTypeField(help_text=_("The record's kind, as app.model."))
     id = serializers.IntegerField(help_text=_("The record's id."))
     team = serializers.PrimaryKeyRelatedField(
@@ -106,6 +108,7 @@ RECORD_PARAMETERS = [
     create=extend_schema(request=RecordShareCreateSerializer, responses=RecordShareSerializer),
 )
 class RecordShareViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

@@ -17,9 +17,11 @@ from collaboration.selectors import task_comments as comment_selectors
 from collaboration.selectors import tasks as selectors
 from collaboration.services import task_comments as comment_services
 from collaboration.services import tasks as services
+from crm.accounts.api import UserSummarySerializer
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
+from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import StrictModelSerializer
 
@@ -56,7 +58,7 @@ class RelatedTypeField(serializers.Field):
 # Tasks -------------------------------------------------------------------------------------------
 
 
-class TaskSerializer(StrictModelSerializer):
+class TaskSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=user_list_active(),
         required=False,
@@ -81,6 +83,8 @@ class TaskSerializer(StrictModelSerializer):
             "create; each change adds one."
         ),
     )
+
+    expandable_fields = {"assignee": UserSummarySerializer}
 
     class Meta:
         model = Task
@@ -161,7 +165,7 @@ class TaskCommentPermissions(BasePermission):
         return user.has_perm("collaboration.add_taskcomment")
 
 
-class TaskViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class TaskViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Follow-up tasks the caller may see: their own, their teams' and those shared with them.
 
     Filters: `mine`, `my_teams`, `open`, `overdue`, `due_today` (true/false), `status` (repeat
@@ -243,7 +247,7 @@ class TaskViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
 
 
 class TaskCommentViewSet(
-    mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    FieldsMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """One comment on a task the caller may see; its author (or an admin) may delete it. List
     and add comments under `/tasks/{id}/comments/`."""

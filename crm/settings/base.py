@@ -230,14 +230,17 @@ REST_FRAMEWORK = {
         "user": env.env_str("CRM_API_RATE_USER", "1200/minute"),
         "anonymous": env.env_str("CRM_API_RATE_ANONYMOUS", "60/minute"),
     },
-    "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "crm.api.permissions.ReadOnlyTokenPermission",
+        "crm.api.permissions.ModelPermissions",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.CrmAutoSchema",
     "EXCEPTION_HANDLER": "crm.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -253,6 +256,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema_hooks.idempotency_header_hook",
+        "crm.api.fields.fields_parameters_hook",
+        # Last, so it gives examples to whatever the hooks before it added.
+        "crm.api.schema_examples.schema_examples_fill",
+    ],
     # Choice sets used under the same field name by several serializers get one name each.
     "ENUM_NAME_OVERRIDES": {
         "NotificationKindEnum": "collaboration.models.Notification.Kind",
@@ -261,6 +271,13 @@ SPECTACULAR_SETTINGS = {
         "ModelVersionStatusEnum": "analytics.models.ModelVersion.Status",
         "BuilderFieldSourceEnum": "analytics.api.builder.FIELD_SOURCES",
         "SourceEnum": "customers.models.Customer.Source",
+        "StageKindEnum": "sales.models.Stage.Kind",
+        "ApiTokenStatusEnum": "crm.accounts.selectors.API_TOKEN_STATUSES",
+        "WebhookDeliveryStatusEnum": "crm.webhooks.models.WebhookDelivery.Status",
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "InterfaceLanguageEnum": "crm.accounts.models.INTERFACE_LANGUAGES",
+        "CustomerLanguageEnum": "crm.settings.base.LANGUAGES",
+        "MatchFieldEnum": "customers.importing.rows.KEY_FIELDS",
     },
 }
 

@@ -3,23 +3,25 @@ list page's filters, search and ordering, and GET /api/v1/customers/export/ for 
 as CSV."""
 
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from crm.accounts.api import TeamSummarySerializer, UserSummarySerializer
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
-from crm.api.pagination import PageNumberPagination
+from crm.api.calls import call_service
+from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
+from crm.api.pagination import CursorPagination, PageNumberPagination
 from crm.api.permissions import ModelPermissions
-from crm.api.serializers import StrictModelSerializer
+from crm.api.serializers import StrictModelSerializer, representation_json
 from customers.forms import CustomerApiFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
@@ -40,18 +42,6 @@ from customers.services.export import (
     ExportTooLarge,
     customer_export_response,
 )
-
-
-def service_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
-    """A service's ValidationError in the API's error shape."""
-    if not hasattr(exc, "error_dict"):
-        return exceptions.ValidationError({"non_field_errors": exc.messages})
-    return exceptions.ValidationError(
-        {
-            ("non_field_errors" if name == NON_FIELD_ERRORS else name): messages
-            for name, messages in exc.message_dict.items()
-        }
-    )
 
 
 def form_errors(form) -> exceptions.ValidationError:
@@ -97,9 +87,29 @@ class TagNamesField(serializers.ListField):
         return [tag.name for tag in value.all()]
 
 
-class CustomerSerializer(StrictModelSerializer):
+class CompanySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Company
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class CustomerSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email"]
+        read_only_fields = fields
+
+
+class CustomerSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     age = serializers.IntegerField(read_only=True, allow_null=True)
     tags = TagNamesField(required=False)
+
+    expandable_fields = {
+        "company": CompanySummarySerializer,
+        "owner": UserSummarySerializer,
+        "team": TeamSummarySerializer,
+    }
 
     class Meta:
         model = Customer
@@ -130,6 +140,18 @@ class CustomerSerializer(StrictModelSerializer):
         if request is not None and "company" in self.fields:
             self.fields["company"].queryset = selectors.company_list_visible(user=request.user)
             self.fields["owner"].queryset = user_list_active()
+
+
+def customer_payload(customer: Customer) -> dict:
+    """The customer as GET /api/v1/customers/{id}/ shows it: the record of its webhook events,
+    read afresh so it shows the committed change (only its id once it is gone)."""
+    fresh = (
+        Customer.objects.select_related("company", "owner", "team")
+        .prefetch_related("tags")
+        .filter(pk=customer.pk)
+        .first()
+    )
+    return representation_json(CustomerSerializer(fresh).data) if fresh else {"id": customer.pk}
 
 
 class CustomerFilterSet(filters.FilterSet):
@@ -173,17 +195,17 @@ class CustomerFilterSet(filters.FilterSet):
 
 
 class CustomerOrdering(BaseFilterBackend):
-    """`ordering=` with the list page's keys (`-` for descending), applied by the selector."""
+    """`ordering=` with the list page's keys (`-` for descending), for the cursor pagination to
+    follow; other values sort by name."""
+
+    orderings = list(selectors.CUSTOMER_ORDERINGS)
+
+    def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        ordering = request.query_params.get("ordering")
+        return (ordering if ordering in self.orderings else selectors.DEFAULT_ORDERING,)
 
     def filter_queryset(self, request, queryset, view):
-        return selectors.customer_list_order(
-            queryset=queryset,
-            ordering=request.query_params.get("ordering"),
-            gather_first=selectors.customer_list_gathers_first(
-                search=request.query_params.get("search", ""),
-                city=request.query_params.get("city", ""),
-            ),
-        )
+        return queryset
 
     def get_schema_operation_parameters(self, view):
         return [
@@ -192,7 +214,7 @@ class CustomerOrdering(BaseFilterBackend):
                 "required": False,
                 "in": "query",
                 "description": str(_("Sort order; unknown values sort by name.")),
-                "schema": {"type": "string", "enum": list(selectors.CUSTOMER_ORDERINGS)},
+                "schema": {"type": "string", "enum": self.orderings},
             }
         ]
 
@@ -207,36 +229,63 @@ class ExportTooLargeError(exceptions.APIException):
     default_code = "export_too_large"
 
 
-class CustomerViewSet(viewsets.ModelViewSet):
+NEW_CUSTOMER_EXAMPLE = OpenApiExample(
+    "A new lead",
+    value={
+        "name": "Li Wei",
+        "email": "li.wei@example.com",
+        "phone": "+86 138 0013 8000",
+        "city": "Shanghai",
+        "company": 12,
+        "job_title": "Purchasing manager",
+        "source": "referral",
+        "status": "lead",
+        "tier": "normal",
+        "marketing_consent": True,
+        "tags": ["trade-fair-2026"],
+        "external_id": "ERP-100234",
+    },
+    request_only=True,
+)
+CUSTOMER_CHANGE_EXAMPLE = OpenApiExample(
+    "Promote to VIP and hand over",
+    value={"status": "customer", "tier": "vip", "owner": 7, "tags": ["vip", "shanghai"]},
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(examples=[NEW_CUSTOMER_EXAMPLE]),
+    update=extend_schema(examples=[NEW_CUSTOMER_EXAMPLE]),
+    partial_update=extend_schema(examples=[CUSTOMER_CHANGE_EXAMPLE]),
+)
+class CustomerViewSet(FieldsMixin, viewsets.ModelViewSet):
     """Customers the caller may see. Writes go through the customer services, which clean and
     validate every value the way the browser's forms do."""
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
     filter_backends = [filters.DjangoFilterBackend, CustomerOrdering]
-    pagination_class = CappedPageNumberPagination
+    pagination_class = CursorPagination
 
     def get_queryset(self):
         return selectors.customer_list_visible(user=self.request.user).prefetch_related("tags")
 
     def perform_create(self, serializer) -> None:
-        try:
-            serializer.instance = customer_create(
-                actor=self.request.user, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(
+            customer_create, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer) -> None:
-        try:
-            serializer.instance = customer_update(
-                actor=self.request.user, customer=serializer.instance, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(
+            customer_update,
+            actor=self.request.user,
+            customer=serializer.instance,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance) -> None:
-        customer_delete(actor=self.request.user, customer=instance)
+        call_service(customer_delete, actor=self.request.user, customer=instance)
 
     def perform_content_negotiation(self, request, force=False):
         # The export answers CSV whatever the Accept header says; its errors are JSON.
@@ -285,35 +334,32 @@ class CompanySerializer(StrictModelSerializer):
             self.fields["team"].queryset = Team.objects.all()
 
 
-class CompanyViewSet(viewsets.ModelViewSet):
+class CompanyViewSet(FieldsMixin, viewsets.ModelViewSet):
     serializer_class = CompanySerializer
     filter_backends = [filters.DjangoFilterBackend, SearchFilter, OrderingFilter]
     filterset_fields = ["industry", "size", "city", "country", "owner", "team"]
     search_fields = ["name", "city", "website"]
     ordering_fields = ["name", "created_at"]
-    pagination_class = CappedPageNumberPagination
+    pagination_class = CursorPagination
 
     def get_queryset(self):
         return selectors.company_list_visible(user=self.request.user)
 
     def perform_create(self, serializer) -> None:
-        try:
-            serializer.instance = company_create(
-                actor=self.request.user, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(
+            company_create, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer) -> None:
-        try:
-            serializer.instance = company_update(
-                actor=self.request.user, company=serializer.instance, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(
+            company_update,
+            actor=self.request.user,
+            company=serializer.instance,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance) -> None:
-        company_delete(actor=self.request.user, company=instance)
+        call_service(company_delete, actor=self.request.user, company=instance)
 
 
 routes = [

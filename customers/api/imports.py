@@ -4,6 +4,7 @@ Every call needs the customers.import_customer permission; a person sees the imp
 started, admins see all.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
@@ -16,7 +17,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from crm.api.serializers import StrictModelSerializer
+from crm.api.fields import FieldsMixin
+from crm.api.serializers import StrictModelSerializer, representation_json
 from customers.models import ImportJob
 from customers.selectors import imports as selectors
 from customers.services import importing
@@ -77,7 +79,14 @@ class ImportJobSerializer(serializers.ModelSerializer):
             return None
         request = self.context.get("request")
         url = reverse("customer-import-report", kwargs={"pk": job.pk})
-        return request.build_absolute_uri(url) if request else url
+        return request.build_absolute_uri(url) if request else settings.CRM_SITE_URL + url
+
+
+def import_job_payload(job: ImportJob) -> dict:
+    """The import as GET /api/v1/customer-imports/{id}/ shows it, with its counts: the record of
+    its import.finished event. The report's link uses CRM_SITE_URL, as there is no request."""
+    fresh = ImportJob.objects.select_related("owner").filter(pk=job.pk).first()
+    return representation_json(ImportJobSerializer(fresh).data) if fresh else {"id": job.pk}
 
 
 class ImportJobCreateSerializer(StrictModelSerializer):
@@ -100,6 +109,7 @@ class ImportJobCreateSerializer(StrictModelSerializer):
 
 
 class ImportJobViewSet(
+    FieldsMixin,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

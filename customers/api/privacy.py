@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -20,7 +19,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
+from crm.api.schema import ErrorSerializer
 from crm.api.serializers import StrictModelSerializer
 from customers.api.customers import CustomerSerializer
 from customers.models import Customer, CustomerMerge, PrivacyRequest
@@ -54,20 +55,7 @@ def requires(permission: str) -> type[BasePermission]:
     )
 
 
-ERROR_RESPONSE = inline_serializer(
-    name="Error",
-    fields={
-        "error": inline_serializer(
-            name="ErrorDetail",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField()),
-            },
-        )
-    },
-)
-ERRORS = {400: ERROR_RESPONSE, 403: ERROR_RESPONSE, 404: ERROR_RESPONSE}
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
 def _api_error(exc: DjangoValidationError) -> ValidationError:
@@ -113,7 +101,7 @@ class DuplicatePageSerializer(serializers.Serializer):
     results = DuplicateGroupSerializer(many=True)
 
 
-class DuplicateGroupListView(APIView):
+class DuplicateGroupListView(FieldsMixin, APIView):
     permission_classes = [requires("customers.view_customer")]
 
     @extend_schema(
@@ -170,7 +158,7 @@ class MergeRequestSerializer(StrictModelSerializer):
         fields = ["merged", "fields"]
 
 
-class CustomerMergeView(APIView):
+class CustomerMergeView(FieldsMixin, APIView):
     permission_classes = [requires(MERGE_PERMISSION)]
 
     @extend_schema(
@@ -204,7 +192,7 @@ class CustomerMergeView(APIView):
         return Response(CustomerSerializer(kept, context={"request": request}).data)
 
 
-class CustomerPersonalDataView(APIView):
+class CustomerPersonalDataView(FieldsMixin, APIView):
     permission_classes = [requires(EXPORT_PERMISSION)]
 
     @extend_schema(
@@ -244,7 +232,7 @@ class EraseRequestSerializer(StrictModelSerializer):
         extra_kwargs = {"reason": {"required": True, "allow_blank": False}}
 
 
-class CustomerEraseView(APIView):
+class CustomerEraseView(FieldsMixin, APIView):
     permission_classes = [requires(ERASE_PERMISSION)]
 
     @extend_schema(
@@ -277,7 +265,7 @@ class CustomerEraseView(APIView):
         description="The audit trail of exports and erasures, newest first.",
     )
 )
-class PrivacyRequestListView(generics.ListAPIView):
+class PrivacyRequestListView(FieldsMixin, generics.ListAPIView):
     permission_classes = [ModelPermissions, requires(EXPORT_PERMISSION)]
     serializer_class = PrivacyRequestSerializer
     filterset_fields = ["customer", "kind", "requested_by"]

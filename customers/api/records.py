@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import mixins, pagination, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -19,36 +19,18 @@ from rest_framework.views import APIView
 
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import call_service
+from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
+from crm.api.filters import IsoDateTimeFilter
+from crm.api.pagination import CursorPagination
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import StrictModelSerializer
+from customers.api.customers import CustomerSummarySerializer
 from customers.models import Customer, Interaction, Need, Order, OrderLine, Product, Relationship
 from customers.selectors import customers as customer_selectors
 from customers.selectors import records as selectors
 from customers.selectors.timeline import TIMELINE_MAX_PAGE_SIZE, TIMELINE_PAGE_SIZE, Cursor
 from customers.selectors.timeline import customer_timeline as timeline_page
 from customers.services import records as services
-
-
-class NewestFirstPagination(pagination.CursorPagination):
-    """For the records that grow with every customer (orders, interactions, needs,
-    relationships): pages follow a cursor down the time index instead of counting every row the
-    caller may see, as page numbers would (a second and more at a million customers)."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class OrderPagination(NewestFirstPagination):
-    ordering = ("-ordered_at", "-id")
-
-
-class InteractionPagination(NewestFirstPagination):
-    ordering = ("-occurred_at", "-id")
-
-
-class RecordedPagination(NewestFirstPagination):
-    ordering = ("-created_at", "-id")
 
 
 class ChangeOnPostPermissions(ModelPermissions):
@@ -109,6 +91,7 @@ class ProductFilter(filters.FilterSet):
 
 
 class ProductViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -160,8 +143,10 @@ class OrderLineSerializer(StrictModelSerializer):
         read_only_fields = ["id"]
 
 
-class OrderSerializer(StrictModelSerializer):
+class OrderSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     customer = VisibleCustomerField()
+
+    expandable_fields = {"customer": CustomerSummarySerializer}
     lines = OrderLineSerializer(many=True)
 
     class Meta:
@@ -193,8 +178,8 @@ class OrderStatusSerializer(serializers.Serializer):
 
 class OrderFilter(filters.FilterSet):
     customer = filters.NumberFilter(field_name="customer_id")
-    ordered_after = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
-    ordered_before = filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+    ordered_after = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
+    ordered_before = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
 
     class Meta:
         model = Order
@@ -202,6 +187,7 @@ class OrderFilter(filters.FilterSet):
 
 
 class OrderViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -211,7 +197,8 @@ class OrderViewSet(
     after creation only its status changes, through POST /orders/{id}/status/."""
 
     serializer_class = OrderSerializer
-    pagination_class = OrderPagination
+    pagination_class = CursorPagination
+    ordering = ("-ordered_at", "-id")
     filterset_class = OrderFilter
     search_fields = ["number", "customer__name"]
     ordering_fields = ["ordered_at", "total_amount", "number"]
@@ -297,6 +284,7 @@ class NeedFilter(filters.FilterSet):
 
 
 class NeedViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -306,7 +294,8 @@ class NeedViewSet(
     """What customers asked for; close one by setting its status to met or dropped."""
 
     serializer_class = NeedSerializer
-    pagination_class = RecordedPagination
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
     filterset_class = NeedFilter
     search_fields = ["text", "category"]
     ordering_fields = ["created_at", "priority", "status"]
@@ -331,11 +320,12 @@ class NeedViewSet(
 # Interactions ------------------------------------------------------------------------------------
 
 
-class InteractionSerializer(StrictModelSerializer):
+class InteractionSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     customer = VisibleCustomerField()
     handled_by = serializers.PrimaryKeyRelatedField(
         queryset=user_list_active(),
         required=False,
+        allow_null=True,
         help_text=_("Left out, the caller."),
     )
     related_type = ContentTypeField(
@@ -343,6 +333,8 @@ class InteractionSerializer(StrictModelSerializer):
         allow_null=True,
         help_text=_("The type of the deal or ticket this contact belongs to, e.g. sales.deal."),
     )
+
+    expandable_fields = {"customer": CustomerSummarySerializer}
 
     class Meta:
         model = Interaction
@@ -368,8 +360,8 @@ class InteractionSerializer(StrictModelSerializer):
 class InteractionFilter(filters.FilterSet):
     customer = filters.NumberFilter(field_name="customer_id")
     handled_by = filters.NumberFilter(field_name="handled_by_id")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Interaction
@@ -385,6 +377,7 @@ class InteractionFilter(filters.FilterSet):
 
 
 class InteractionViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -394,7 +387,8 @@ class InteractionViewSet(
     last contact."""
 
     serializer_class = InteractionSerializer
-    pagination_class = InteractionPagination
+    pagination_class = CursorPagination
+    ordering = ("-occurred_at", "-id")
     filterset_class = InteractionFilter
     search_fields = ["subject", "summary"]
     ordering_fields = ["occurred_at", "duration_seconds"]
@@ -439,6 +433,7 @@ class RelationshipFilter(filters.FilterSet):
 
 
 class RelationshipViewSet(
+    FieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -448,7 +443,8 @@ class RelationshipViewSet(
     """Typed links between customers the caller may see at both ends."""
 
     serializer_class = RelationshipSerializer
-    pagination_class = RecordedPagination
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
     filterset_class = RelationshipFilter
     search_fields = ["from_customer__name", "to_customer__name", "notes"]
     ordering_fields = ["created_at", "strength", "kind"]
@@ -483,7 +479,7 @@ class TimelinePageSerializer(serializers.Serializer):
     results = TimelineEntrySerializer(many=True)
 
 
-class CustomerTimelineView(APIView):
+class CustomerTimelineView(FieldsMixin, APIView):
     """Everything about one customer, newest first, a page at a time; follow `next`."""
 
     def get_queryset(self):

@@ -1,7 +1,6 @@
 """/api/v1/segments/: saved customer filters, and GET /api/v1/segments/{id}/customers/ for the
 members now, among the customers the caller may see."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -9,13 +8,11 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 
 from crm.accounts.models import Team
+from crm.api.calls import call_service
+from crm.api.fields import FieldsMixin
+from crm.api.pagination import CursorPagination
 from crm.api.serializers import StrictModelSerializer
-from customers.api.customers import (
-    CappedPageNumberPagination,
-    CustomerOrdering,
-    CustomerSerializer,
-    service_errors,
-)
+from customers.api.customers import CustomerOrdering, CustomerSerializer
 from customers.forms import CustomerFilterForm
 from customers.models import Segment
 from customers.selectors import customers as selectors
@@ -69,32 +66,28 @@ class SegmentSerializer(StrictModelSerializer):
         read_only_fields = ["owner", "created_at", "updated_at"]
 
 
-class SegmentViewSet(viewsets.ModelViewSet):
+class SegmentViewSet(FieldsMixin, viewsets.ModelViewSet):
     """Segments the caller may see (the visibility rule: their own, their teams', shared)."""
 
     serializer_class = SegmentSerializer
-    pagination_class = CappedPageNumberPagination
 
     def get_queryset(self):
         return selectors.segment_list_visible(user=self.request.user)
 
     def perform_create(self, serializer) -> None:
         values = {"filters": CustomerFilter(), **serializer.validated_data}
-        try:
-            serializer.instance = segment_create(actor=self.request.user, **values)
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(segment_create, actor=self.request.user, **values)
 
     def perform_update(self, serializer) -> None:
-        try:
-            serializer.instance = segment_update(
-                actor=self.request.user, segment=serializer.instance, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise service_errors(exc) from exc
+        serializer.instance = call_service(
+            segment_update,
+            actor=self.request.user,
+            segment=serializer.instance,
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, instance) -> None:
-        segment_delete(actor=self.request.user, segment=instance)
+        call_service(segment_delete, actor=self.request.user, segment=instance)
 
     @extend_schema(responses=CustomerSerializer(many=True), filters=True)
     @action(
@@ -103,6 +96,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
         url_path="customers",
         filter_backends=[CustomerOrdering],
         serializer_class=CustomerSerializer,
+        pagination_class=CursorPagination,
     )
     def customers(self, request, pk=None):
         if not request.user.has_perm("customers.view_customer"):

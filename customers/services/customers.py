@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by, user_default_team_id
+from crm.webhooks.events import event_publish
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
 from customers.models import Company, Customer, Interaction, Order, Tag
 
@@ -129,7 +130,8 @@ def require_editable(*, actor: User | None, record: Customer | Company) -> None:
 
 
 def customer_create(*, actor: User | None, **values) -> Customer:
-    """Create a customer owned by `actor` (and their first team) unless told otherwise."""
+    """Create a customer owned by `actor` (and their first team) unless told otherwise, and
+    announce it (customer.created) once committed."""
     cleaned = _clean_customer_values(values)
     tags = cleaned.pop("tags", None)
     customer = Customer(**cleaned)
@@ -143,10 +145,13 @@ def customer_create(*, actor: User | None, **values) -> Customer:
         customer.save()
         if tags is not None:
             customer.tags.set(tag_list_get_or_create(names=tags))
+        event_publish(event="customer.created", record=customer)
     return customer
 
 
 def customer_update(*, actor: User | None, customer: Customer, **values) -> Customer:
+    """Change the customer's fields given in `values`; when something actually changed, announce
+    it (customer.updated, naming the changed fields) once committed."""
     require_editable(actor=actor, record=customer)
     cleaned = _clean_customer_values(values)
     tags = cleaned.pop("tags", None)
@@ -158,9 +163,22 @@ def customer_update(*, actor: User | None, customer: Customer, **values) -> Cust
     with transaction.atomic():
         if changed:
             customer.save(update_fields=[*sorted(changed), "updated_at"])
-        if tags is not None:
-            customer.tags.set(tag_list_get_or_create(names=tags))
+        if tags is not None and _tags_set(customer, tag_list_get_or_create(names=tags)):
+            changed.add("tags")
+        if changed:
+            event_publish(
+                event="customer.updated",
+                record=customer,
+                extra={"changed_fields": sorted(changed)},
+            )
     return customer
+
+
+def _tags_set(customer: Customer, tags: list[Tag]) -> bool:
+    """Give the customer exactly these tags; True when that changed them."""
+    before = set(customer.tags.values_list("pk", flat=True))
+    customer.tags.set(tags)
+    return before != {tag.pk for tag in tags}
 
 
 def tag_list_get_or_create(*, names) -> list[Tag]:

@@ -19,6 +19,10 @@ see. Admins, and operators running the command, see every customer.
 
 Ownership. New customers (and new companies) belong to the importing person, or to the
 command's --owner, with that person's first team, as customer_create does.
+
+Events. A finished import, completed or failed, is announced once (import.finished, with its
+counts). The rows are written in bulk, so no customer.created or customer.updated is announced
+per row: an integrator hears of the import and lists the customers it wants to know about.
 """
 
 import logging
@@ -40,6 +44,7 @@ from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_default_team_id
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
+from crm.webhooks.events import event_publish
 from customers.importing.mapping import mapping_errors, mapping_suggest
 from customers.importing.pipeline import CustomerImport, ImportOptions, ImportRefused
 from customers.importing.reading import CsvFile, FileUnreadable
@@ -258,6 +263,7 @@ def _finish(job: ImportJob, *, status: str, error: str = "") -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at", "report", "updated_at"])
+    event_publish(event="import.finished", record=job)
 
 
 def import_job_run(*, job_id: int) -> ImportSummary | None:

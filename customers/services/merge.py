@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import RecordShare, User
 from crm.accounts.selectors import record_is_visible_to
+from crm.webhooks.events import event_publish
 from customers import registry
 from customers.locks import customers_lock
 from customers.models import (
@@ -142,7 +143,9 @@ def customer_merge(
     interactions, needs, relationships, tags, record shares, earlier merges and privacy
     requests move to the kept customer, and so do the rows of every app registered with
     customers.registry.register_merge_handler (deals, tickets...). The merge is recorded with
-    the merged customer's data and how many rows of each kind moved.
+    the merged customer's data and how many rows of each kind moved, and announced on the kept
+    customer (customer.merged, with the merged customer's id; customer.updated too when the kept
+    customer took values from the merged one).
     """
     if not actor.has_perm(MERGE_PERMISSION):
         raise PermissionDenied(_("You may not merge customers."))
@@ -197,10 +200,12 @@ def customer_merge(
             kept.save(update_fields=["marketing_consent_at", "updated_at"])
         customer_aggregates_refresh(customer_ids=[kept.pk])
         kept.refresh_from_db()
-        return CustomerMerge.objects.create(
+        merge = CustomerMerge.objects.create(
             kept=kept,
             merged_customer_id=merged_id,
             merged_snapshot=snapshot,
             moved_rows=moved,
             merged_by=actor,
         )
+        event_publish(event="customer.merged", record=kept, extra={"merged_customer_id": merged_id})
+        return merge

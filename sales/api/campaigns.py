@@ -8,7 +8,7 @@ writes through the services, so the API validates exactly as the pages do.
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import mixins, pagination, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -16,6 +16,8 @@ from rest_framework.response import Response
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
+from crm.api.fields import FieldsMixin
+from crm.api.pagination import CursorPagination
 from crm.api.serializers import StrictModelSerializer
 from customers.selectors.customers import customer_list_visible, segment_list_visible
 from sales.models import Campaign, CampaignMember
@@ -116,7 +118,7 @@ class AddMembersPermission(BasePermission):
         return request.user.has_perm("sales.add_campaignmember")
 
 
-class CampaignViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class CampaignViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Campaigns the caller may see, each with its figures: for a campaign they may see, every
     deal and order attributed to it counts, whoever owns it."""
 
@@ -208,16 +210,8 @@ class CampaignMemberFilter(filters.FilterSet):
         fields = ["campaign", "customer", "response"]
 
 
-class MemberPagination(pagination.CursorPagination):
-    """Members of a big campaign run to hundreds of thousands: a cursor instead of a count."""
-
-    ordering = ("-id",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class CampaignMemberViewSet(
+    FieldsMixin,
     ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -231,7 +225,8 @@ class CampaignMemberViewSet(
 
     serializer_class = CampaignMemberSerializer
     filterset_class = CampaignMemberFilter
-    pagination_class = MemberPagination
+    pagination_class = CursorPagination
+    ordering = ("-id",)
     filter_backends = [filters.DjangoFilterBackend]
 
     def get_queryset(self):

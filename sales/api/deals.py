@@ -10,16 +10,21 @@ and records the stage history exactly as the board and the forms do.
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import pagination, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from crm.accounts.api import UserSummarySerializer
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
-from crm.api.serializers import StrictModelSerializer
+from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
+from crm.api.filters import IsoDateTimeFilter
+from crm.api.pagination import CursorPagination
+from crm.api.serializers import StrictModelSerializer, representation_json
+from customers.api.customers import CustomerSummarySerializer
 from customers.api.records import ChangeOnPostPermissions, VisibleCustomerField
 from customers.selectors.customers import company_list_visible
 from customers.selectors.records import product_list
@@ -85,7 +90,7 @@ class PipelineSerializer(StrictModelSerializer):
         }
 
 
-class PipelineViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class PipelineViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Pipelines with their stages, in board order. Making one the default takes the flag from
     the current default. A pipeline that deals use cannot be deleted (in_use); deactivate it
     instead."""
@@ -115,7 +120,7 @@ class StageFilter(filters.FilterSet):
         fields = ["pipeline", "kind"]
 
 
-class StageViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class StageViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """The stages of every pipeline. `won` stages have probability 100 and `lost` ones 0, and a
     pipeline keeps at least one open stage. A stage that deals are in or have passed through
     cannot be deleted (in_use)."""
@@ -181,7 +186,21 @@ class DealLineSerializer(StrictModelSerializer):
         }
 
 
-class DealSerializer(StrictModelSerializer):
+class PipelineSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Pipeline
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class StageSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["id", "name", "kind", "probability"]
+        read_only_fields = fields
+
+
+class DealSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     """A deal with its line items; `version` is what a later change must name."""
 
     customer = VisibleCustomerField()
@@ -222,6 +241,13 @@ class DealSerializer(StrictModelSerializer):
         required=False,
         help_text=_("Given, they replace the deal's lines and set its amount to their total."),
     )
+
+    expandable_fields = {
+        "customer": CustomerSummarySerializer,
+        "stage": StageSummarySerializer,
+        "pipeline": PipelineSummarySerializer,
+        "owner": UserSummarySerializer,
+    }
 
     class Meta:
         model = Deal
@@ -268,6 +294,22 @@ class DealSerializer(StrictModelSerializer):
             "currency": {"required": False, "allow_blank": True},
             "amount": {"min_value": 0},
         }
+
+
+def deal_payload(deal: Deal) -> dict:
+    """The deal as GET /api/v1/deals/{id}/ shows it: the record of its webhook events, read
+    afresh (with its stale flag and lines) so it shows the committed change (only its id once
+    it is gone)."""
+    fresh = (
+        selectors.deals_with_stale_flag(
+            Deal.objects.select_related(
+                "customer", "owner", "team", "pipeline", "stage", "campaign", "company"
+            ).prefetch_related("lines__product")
+        )
+        .filter(pk=deal.pk)
+        .first()
+    )
+    return representation_json(DealSerializer(fresh).data) if fresh else {"id": deal.pk}
 
 
 class DealUpdateSerializer(DealSerializer):
@@ -334,13 +376,14 @@ class DealStageChangeSerializer(serializers.ModelSerializer):
     update=extend_schema(request=DealUpdateSerializer, responses=DealSerializer),
     partial_update=extend_schema(request=DealUpdateSerializer, responses=DealSerializer),
 )
-class DealViewSet(viewsets.ModelViewSet):
+class DealViewSet(FieldsMixin, viewsets.ModelViewSet):
     """Deals the caller may see, with the board's filters. A change names the `version` it was
     made from; a stale one is refused with 409 (conflict), and nothing is written."""
 
     filterset_class = selectors.DealFilter
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "amount", "expected_close_date", "name", "stage_entered_at"]
+    pagination_class = CursorPagination
 
     def get_queryset(self):
         return selectors.deal_list_visible(user=self.request.user).prefetch_related(
@@ -393,7 +436,27 @@ class DealViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         call_service(services.deal_delete, actor=self.request.user, deal=instance)
 
-    @extend_schema(request=DealMoveSerializer, responses=DealSerializer)
+    @extend_schema(
+        request=DealMoveSerializer,
+        responses=DealSerializer,
+        examples=[
+            OpenApiExample(
+                "Move to the next stage",
+                value={"stage": 3, "version": 4},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Mark as lost",
+                value={
+                    "stage": 6,
+                    "version": 5,
+                    "lost_reason": "competitor",
+                    "lost_note": "Chose a local vendor with on-site support.",
+                },
+                request_only=True,
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
     def move(self, request, pk=None):
         """Move the deal to another stage of its pipeline, as dragging its card on the board
@@ -419,30 +482,22 @@ class DealViewSet(viewsets.ModelViewSet):
         )
 
 
-class StageChangePagination(pagination.CursorPagination):
-    """Stage changes only grow; pages follow the time index instead of counting every row."""
-
-    ordering = ("-changed_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class DealStageChangeFilter(filters.FilterSet):
     deal = filters.NumberFilter(field_name="deal_id")
-    changed_after = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
-    changed_before = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="lt")
+    changed_after = IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
+    changed_before = IsoDateTimeFilter(field_name="changed_at", lookup_expr="lt")
 
     class Meta:
         model = DealStageChange
         fields = ["deal", "from_stage", "to_stage", "changed_after", "changed_before"]
 
 
-class DealStageChangeViewSet(viewsets.ReadOnlyModelViewSet):
+class DealStageChangeViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Every stage change of the deals the caller may see, newest first."""
 
     serializer_class = DealStageChangeSerializer
-    pagination_class = StageChangePagination
+    pagination_class = CursorPagination
+    ordering = ("-changed_at", "-id")
     filterset_class = DealStageChangeFilter
     filter_backends = [filters.DjangoFilterBackend]
 

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin
+from crm.api.fields import FieldsMixin
 from crm.api.serializers import StrictModelSerializer
 from sales.forms_targets import ReportFilterForm
 from sales.models import SalesTarget
@@ -148,6 +149,7 @@ class TargetFilter(filters.FilterSet):
 
 
 class TargetViewSet(
+    FieldsMixin,
     ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -200,7 +202,7 @@ class ForecastSerializer(serializers.Serializer):
     totals = ForecastRowSerializer()
 
 
-class ForecastView(APIView):
+class ForecastView(FieldsMixin, APIView):
     """The forecast of one period by rep or by team, over the deals the caller may see."""
 
     permission_classes = [CanViewDeals]
@@ -259,7 +261,7 @@ class ReportSerializer(serializers.Serializer):
         ]
 
 
-class ReportView(APIView):
+class ReportView(FieldsMixin, APIView):
     """One sales report over a range of periods; the rows' keys are the columns' keys."""
 
     permission_classes = [CanViewDeals]

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from crm.accounts.models import Team
 from crm.accounts.selectors import records_visible_to, user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
+from crm.api.fields import FieldsMixin
+from crm.api.filters import IsoDateTimeFilter
 from crm.api.serializers import StrictModelSerializer
 from customers.api.records import ChangeOnPostPermissions, ContentTypeField
 from sales.models import Assignment, AssignmentRule, Campaign, WebForm, WebFormSubmission
@@ -93,7 +95,7 @@ class WebFormFilter(filters.FilterSet):
         fields = ["is_active", "campaign", "source", "owner", "team"]
 
 
-class WebFormViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class WebFormViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Lead-capture forms; each is served at its `hosted_url` and embedded with an iframe."""
 
     serializer_class = WebFormSerializer
@@ -118,15 +120,15 @@ class WebFormSubmissionSerializer(StrictModelSerializer):
 
 
 class WebFormSubmissionFilter(filters.FilterSet):
-    submitted_from = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_to = filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_from = IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_to = IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = WebFormSubmission
         fields = ["form", "customer", "created_lead"]
 
 
-class WebFormSubmissionViewSet(viewsets.ReadOnlyModelViewSet):
+class WebFormSubmissionViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """What visitors sent through the web forms the caller may see, newest first."""
 
     serializer_class = WebFormSubmissionSerializer
@@ -188,7 +190,7 @@ class AssignmentRuleFilter(filters.FilterSet):
         fields = ["is_active", "applies_to", "strategy", "team"]
 
 
-class AssignmentRuleViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class AssignmentRuleViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Who gets new leads and deals: the first active rule, by `position`, that matches."""
 
     serializer_class = AssignmentRuleSerializer
@@ -248,7 +250,9 @@ class AssignmentSerializer(StrictModelSerializer):
         OpenApiParameter("record_id", int, description=str(_("The record's id."))),
     ]
 )
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssignmentViewSet(
+    FieldsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Which rule gave which lead or deal to whom, for the records the caller may see."""
 
     serializer_class = AssignmentSerializer

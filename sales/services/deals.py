@@ -2,7 +2,9 @@
 all use, so a stage move is validated and recorded the same way wherever it comes from.
 
 Every change names the `version` it was made from and is refused when the deal has moved on
-(crm.concurrency); every stage change, the first one included, is a `DealStageChange` row.
+(crm.concurrency); every stage change, the first one included, is a `DealStageChange` row, and
+is announced to integrators once committed (deal.stage_changed, and deal.won or deal.lost when
+the deal closes).
 """
 
 from collections.abc import Iterable, Mapping
@@ -28,6 +30,7 @@ from crm.accounts.selectors import (
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
 from crm.concurrency import version_check
+from crm.webhooks.events import event_publish
 from customers.models import Customer, Product
 from sales.locks import deals_lock
 from sales.models import Deal, DealLine, DealStageChange, Pipeline, Stage
@@ -168,9 +171,32 @@ def _history_add(
 
 def _customer_mark_won(deal: Deal) -> None:
     # A won deal makes a lead or prospect a customer; churned customers are left to people.
-    Customer.objects.filter(
+    changed = Customer.objects.filter(
         pk=deal.customer_id, status__in=[Customer.Status.LEAD, Customer.Status.PROSPECT]
     ).update(status=Customer.Status.CUSTOMER, updated_at=timezone.now())
+    if changed:
+        event_publish(
+            event="customer.updated", record=deal.customer, extra={"changed_fields": ["status"]}
+        )
+
+
+_CLOSING_EVENTS = {Stage.Kind.WON: "deal.won", Stage.Kind.LOST: "deal.lost"}
+
+
+def _stage_events_publish(deal: Deal, *, previous: Stage | None) -> None:
+    """Announce a move between stages (none for a new deal) and a deal just won or lost."""
+    if previous is not None:
+        event_publish(
+            event="deal.stage_changed",
+            record=deal,
+            extra={
+                "from_stage": {"id": previous.pk, "name": previous.name},
+                "to_stage": {"id": deal.stage.pk, "name": deal.stage.name},
+            },
+        )
+    closing = _CLOSING_EVENTS.get(deal.stage.kind)
+    if closing and (previous is None or previous.kind != deal.stage.kind):
+        event_publish(event=closing, record=deal)
 
 
 def _notify_new_owner(deal: Deal, actor: User | None) -> None:
@@ -260,6 +286,7 @@ def deal_create(*, actor: User | None, lines: Iterable[LineValues] | None = None
             assignment_record(record=deal, choice=choice)
         if deal.stage.kind == Stage.Kind.WON:
             _customer_mark_won(deal)
+        _stage_events_publish(deal, previous=None)
         transaction.on_commit(lambda: _notify_new_owner(deal, actor))
     return deal
 
@@ -327,6 +354,7 @@ def deal_update(
                 _customer_mark_won(locked)
             if locked.stage.kind != previous_stage.kind and locked.stage.kind != Stage.Kind.OPEN:
                 _activity_closed(locked, actor=actor)
+            _stage_events_publish(locked, previous=previous_stage)
         if locked.owner_id != previous_owner_id:
             transaction.on_commit(lambda: _notify_new_owner(locked, actor))
     return locked

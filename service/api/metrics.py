@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 from service.forms_dashboard import MetricsFilterForm
@@ -90,7 +91,7 @@ FILTER_PARAMETERS = [
 ]
 
 
-class ServiceMetricsView(APIView):
+class ServiceMetricsView(FieldsMixin, APIView):
     permission_classes = [ModelPermissions]
     # For ModelPermissions: reading the figures needs service.view_ticket.
     queryset = Ticket.objects.none()

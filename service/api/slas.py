@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from crm.api.calls import ServiceWritesMixin
+from crm.api.fields import FieldsMixin
 from crm.api.serializers import StrictModelSerializer
 from service.api.tickets import PriorityField
 from service.models import BusinessCalendar, Holiday, SlaPolicy
@@ -50,7 +51,7 @@ class SlaPolicySerializer(StrictModelSerializer):
         validators: list = []
 
 
-class SlaPolicyViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class SlaPolicyViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """SLA policies, active and not. Activating a second policy for the same tier × priority is
     refused (400, naming `priority`); deactivate the other one first."""
 
@@ -113,7 +114,7 @@ class BusinessCalendarSerializer(StrictModelSerializer):
         }
 
 
-class BusinessCalendarViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class BusinessCalendarViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Business calendars with their holidays. The default calendar, or one that SLA policies
     use (in_use), cannot be deleted."""
 

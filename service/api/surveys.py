@@ -4,8 +4,12 @@ through the link they were sent."""
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from rest_framework import pagination, serializers, viewsets
+from rest_framework import serializers, viewsets
 
+from crm.api.fields import FieldsMixin
+from crm.api.filters import IsoDateTimeFilter
+from crm.api.pagination import CursorPagination
+from crm.api.serializers import representation_json
 from service.models import SatisfactionSurvey
 from service.selectors.surveys import survey_list_visible
 
@@ -35,36 +39,43 @@ class SatisfactionSurveySerializer(serializers.ModelSerializer):
         extra_kwargs = {"rating": {"help_text": _("1 (poor) to 5 (excellent); null unanswered.")}}
 
 
+def survey_payload(survey: SatisfactionSurvey) -> dict:
+    """The survey as GET /api/v1/satisfaction-surveys/{id}/ shows it, with its answer: the
+    record of its survey.answered event (only its id once it is gone)."""
+    fresh = (
+        SatisfactionSurvey.objects.select_related("ticket", "ticket__customer")
+        .filter(pk=survey.pk)
+        .first()
+    )
+    return (
+        representation_json(SatisfactionSurveySerializer(fresh).data)
+        if fresh
+        else {"id": survey.pk}
+    )
+
+
 class SurveyFilter(filters.FilterSet):
     ticket = filters.NumberFilter(field_name="ticket_id")
     answered = filters.BooleanFilter(
         field_name="answered_at", lookup_expr="isnull", exclude=True, label=_("Answered")
     )
-    sent_after = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
-    sent_before = filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
+    sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lt")
 
     class Meta:
         model = SatisfactionSurvey
         fields = ["ticket", "answered", "rating", "sent_after", "sent_before"]
 
 
-class SurveyPagination(pagination.CursorPagination):
-    """Surveys only grow; pages follow the time index instead of counting every row."""
-
-    ordering = ("-sent_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
-class SatisfactionSurveyViewSet(viewsets.ReadOnlyModelViewSet):
+class SatisfactionSurveyViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Satisfaction surveys of the tickets the caller may see, newest first."""
 
     queryset = SatisfactionSurvey.objects.none()
     serializer_class = SatisfactionSurveySerializer
     filterset_class = SurveyFilter
     filter_backends = [filters.DjangoFilterBackend]
-    pagination_class = SurveyPagination
+    pagination_class = CursorPagination
+    ordering = ("-sent_at", "-id")
 
     def get_queryset(self):
         return survey_list_visible(user=self.request.user)

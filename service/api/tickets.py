@@ -13,18 +13,27 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import pagination, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from crm.accounts.api import UserSummarySerializer
 from crm.accounts.models import Team
 from crm.accounts.selectors import records_visible_to, user_list_active
 from crm.api.calls import ServiceWritesMixin, call_service
-from crm.api.serializers import StrictModelSerializer
-from customers.api.customers import CappedPageNumberPagination, TagNamesField
+from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
+from crm.api.filters import IsoDateTimeFilter
+from crm.api.pagination import CursorPagination
+from crm.api.serializers import StrictModelSerializer, representation_json
+from customers.api.customers import CustomerSummarySerializer, TagNamesField
 from customers.api.records import ChangeOnPostPermissions, VisibleCustomerField
 from service.models import (
     CannedResponse,
@@ -78,7 +87,14 @@ class PriorityField(serializers.ChoiceField):
 # Tickets -----------------------------------------------------------------------------------------
 
 
-class TicketSerializer(StrictModelSerializer):
+class TicketCategorySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketCategory
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class TicketSerializer(ExpandableSerializerMixin, StrictModelSerializer):
     """A ticket with its SLA: the due times (pushed back by the time it was pending on the
     customer), when they were met and whether they were breached. `version` is what a later change
     must name."""
@@ -91,6 +107,12 @@ class TicketSerializer(StrictModelSerializer):
         allow_null=True,
         help_text=_("Left out on creation, the caller."),
     )
+
+    expandable_fields = {
+        "customer": CustomerSummarySerializer,
+        "assignee": UserSummarySerializer,
+        "category": TicketCategorySummarySerializer,
+    }
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(),
         required=False,
@@ -200,8 +222,8 @@ class TicketApiFilter(TicketFilter):
     """The ticket list page's filters, with a few more for integrations."""
 
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     breached = filters.BooleanFilter(method="filter_breached", label=_("Either SLA breached"))
 
     def filter_breached(self, queryset, name, value):
@@ -329,7 +351,40 @@ class ThreadPagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
-class TicketViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+def _ticket_detail_queryset():
+    return Ticket.objects.select_related(
+        "customer", "assignee", "team", "category", "sla_policy"
+    ).prefetch_related("tags")
+
+
+def ticket_payload(ticket: Ticket) -> dict:
+    """The ticket as GET /api/v1/tickets/{id}/ shows it: the record of its webhook events, read
+    afresh so it shows the committed change (only its id once it is gone)."""
+    fresh = _ticket_detail_queryset().filter(pk=ticket.pk).first()
+    return representation_json(TicketSerializer(fresh).data) if fresh else {"id": ticket.pk}
+
+
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "A customer cannot sign in",
+                value={
+                    "customer": 42,
+                    "subject": "Cannot sign in to the customer portal",
+                    "description": "Since this morning the portal says my password is wrong.",
+                    "type": "inquiry",
+                    "channel": "email",
+                    "priority": "high",
+                    "category": 3,
+                    "tags": ["portal"],
+                },
+                request_only=True,
+            )
+        ]
+    )
+)
+class TicketViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Tickets the caller may see, with the list page's filters. A change names the `version` it
     was made from; a stale one is refused with 409 (conflict), and nothing is written. Status
     moves follow the workflow (new → open/pending/resolved/closed, pending ↔ open, resolved or
@@ -346,7 +401,7 @@ class TicketViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
         "first_response_due_at",
         "resolution_due_at",
     ]
-    pagination_class = CappedPageNumberPagination
+    pagination_class = CursorPagination
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     create_service = services.ticket_create
@@ -359,11 +414,7 @@ class TicketViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
 
     def reread(self, record: Ticket) -> Ticket:
         # By id only: the caller may just have handed the ticket to another team.
-        return (
-            Ticket.objects.select_related("customer", "assignee", "team", "category", "sla_policy")
-            .prefetch_related("tags")
-            .get(pk=record.pk)
-        )
+        return _ticket_detail_queryset().get(pk=record.pk)
 
     def _output(self, ticket: Ticket) -> Response:
         return Response(
@@ -492,15 +543,6 @@ class TicketViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
 # Messages ----------------------------------------------------------------------------------------
 
 
-class MessagePagination(pagination.CursorPagination):
-    """Messages only grow; pages follow the time index instead of counting every row."""
-
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 class TicketMessageFilter(filters.FilterSet):
     ticket = filters.NumberFilter(field_name="ticket_id")
 
@@ -509,7 +551,7 @@ class TicketMessageFilter(filters.FilterSet):
         fields = ["ticket", "kind"]
 
 
-class TicketMessageViewSet(viewsets.ReadOnlyModelViewSet):
+class TicketMessageViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     """Every message, reply and note on the tickets the caller may see, newest first; written
     through POST /tickets/{id}/reply/."""
 
@@ -517,7 +559,8 @@ class TicketMessageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TicketMessageSerializer
     filterset_class = TicketMessageFilter
     filter_backends = [filters.DjangoFilterBackend]
-    pagination_class = MessagePagination
+    pagination_class = CursorPagination
+    ordering = ("-created_at", "-id")
 
     def get_queryset(self):
         return records_visible_to(
@@ -538,7 +581,7 @@ class TicketCategorySerializer(StrictModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
 
-class TicketCategoryViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class TicketCategoryViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """Categories tickets are filed under. One that tickets use cannot be deleted (in_use);
     deactivate it instead, and it is no longer offered for new tickets."""
 
@@ -575,7 +618,7 @@ class CannedResponseSerializer(StrictModelSerializer):
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
 
 
-class CannedResponseViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+class CannedResponseViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """The caller's own canned responses and those shared with their teams."""
 
     queryset = CannedResponse.objects.none()

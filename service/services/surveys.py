@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.webhooks.events import event_publish
 from customers.models import Customer
 from service.locks import tickets_lock
 from service.models import SatisfactionSurvey, Ticket
@@ -156,7 +157,8 @@ def survey_answer(*, survey: SatisfactionSurvey, rating: Any, comment: str = "")
 
     The survey row is updated only where it is still unanswered and unexpired, so of two
     answers sent at once exactly one wins. The ticket gets a plain update of its rating fields
-    without a new version: the customer's rating must not make an agent's open edit stale."""
+    without a new version: the customer's rating must not make an agent's open edit stale. The
+    answer is announced to integrators once committed (survey.answered)."""
     value = _rating_clean(rating)
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX_LENGTH:
@@ -173,6 +175,7 @@ def survey_answer(*, survey: SatisfactionSurvey, rating: Any, comment: str = "")
         Ticket.objects.filter(pk=survey.ticket_id).update(
             satisfaction_rating=value, satisfaction_comment=comment, rated_at=now
         )
+        event_publish(event="survey.answered", record=survey)
     survey.answered_at, survey.rating, survey.comment = now, value, comment
     return True
 

@@ -4,7 +4,8 @@ messages) and assignment. The one path the pages, the API, the public form and t
 Every change names the `version` it was made from and is refused when the ticket has moved on
 (crm.concurrency). Status moves follow WORKFLOW and are recorded in TicketStatusChange; SLA
 clocks (service.services.sla) start, pause and stop with them. Every public reply and every
-message from the customer is also an interaction on the customer's timeline.
+message from the customer is also an interaction on the customer's timeline. A new ticket and a
+resolved one are announced to integrators once committed (ticket.created, ticket.resolved).
 """
 
 import uuid
@@ -33,6 +34,7 @@ from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
 from crm.concurrency import version_check
 from crm.uploads import upload_check
+from crm.webhooks.events import event_publish
 from customers.models import Customer, Interaction
 from customers.services.customers import tag_list_get_or_create
 from customers.services.records import interaction_log
@@ -242,6 +244,7 @@ def ticket_create(
         _attachments_add(message, files)
         transaction.on_commit(lambda: _notify_assignee(ticket, actor))
         transaction.on_commit(lambda: ticket_created_notify(ticket))
+        event_publish(event="ticket.created", record=ticket)
     return ticket
 
 
@@ -298,14 +301,17 @@ def _move(ticket: Ticket, *, status: str, actor: User | None, at: datetime) -> N
         ticket.resolved_at = None
         ticket.closed_at = None
         ticket.resolution_seconds = None
+    resolved = False
     if status == Status.RESOLVED:
         ticket.resolved_at = at
         sla.ticket_sla_resolved(ticket, at=at)
+        resolved = True
     if status == Status.CLOSED:
         ticket.closed_at = at
         if ticket.resolved_at is None:
             ticket.resolved_at = at
             sla.ticket_sla_resolved(ticket, at=at)
+            resolved = True
     ticket.status = status
     _status_record(ticket, from_status=previous, actor=actor, at=at)
     if status == Status.RESOLVED:
@@ -319,6 +325,9 @@ def _move(ticket: Ticket, *, status: str, actor: User | None, at: datetime) -> N
             url=ticket_url(ticket),
         )
         transaction.on_commit(lambda: survey_send_on_resolve(ticket=ticket))
+    if resolved:
+        # Closing a ticket never resolved resolves it too; closing a resolved one does not.
+        event_publish(event="ticket.resolved", record=ticket)
 
 
 def ticket_change_status(*, actor: User | None, ticket: Ticket, status: str, version) -> Ticket:

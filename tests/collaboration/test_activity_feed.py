@@ -124,7 +124,7 @@ def test_the_api_lists_the_feed_a_cursor_page_at_a_time(
         activity_record(verb=Verb.TICKET_RESOLVED, summary=f"Resolved {number}", team=team)
 
     with django_assert_max_num_queries(10):
-        first = rep_client.get("/api/v1/activity/")
+        first = rep_client.get("/api/v1/activity/", {"page_size": 25})
     body = first.json()
     second = rep_client.get(body["next"])
 

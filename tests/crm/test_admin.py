@@ -29,8 +29,9 @@ from collaboration.models import (
     NotificationPreference,
     Task,
 )
-from crm.accounts.services import record_share
+from crm.accounts.services import api_token_create, record_share
 from crm.activity.services import activity_record
+from crm.api.models import IdempotencyKey
 from customers.models import Customer
 from sales.models import Deal, Pipeline, Stage
 from sales.services.deals import deal_create
@@ -84,10 +85,21 @@ from tests.service.factories import (
     TicketMessageFactory,
     TicketStatusChangeFactory,
 )
+from tests.webhooks.factories import WebhookAttemptFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "activity", "customers", "sales", "service", "collaboration", "analytics"}
+OUR_APPS = {
+    "accounts",
+    "activity",
+    "api",
+    "customers",
+    "sales",
+    "service",
+    "collaboration",
+    "analytics",
+    "webhooks",
+}
 OUR_MODELS = [model for model in apps.get_models() if model._meta.app_label in OUR_APPS]
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -145,6 +157,8 @@ def some_of_everything(superuser):
         name=str(customers[0]),
     )
     CalendarFeed.objects.create(user=membership.user, token_hash="0" * 64)
+    api_token_create(user=membership.user, name="Reporting")
+    WebhookAttemptFactory(delivery__subscription__owner=membership.user)
     activity_record(verb="deal_won", summary="Won", actor=membership.user, team=team)
     ticket = TicketFactory(
         customer=customers[0],
@@ -170,6 +184,9 @@ def some_of_everything(superuser):
         customer=customers[0], pagerank=0.2, degree=0.5, connections=1, community=1, computed_at=now
     )
     Community.objects.create(number=1, size=3, label="Shanghai", computed_at=now)
+    IdempotencyKey.objects.create(
+        scope=f"user:{membership.user.pk}", key="k", fingerprint="f", status_code=201
+    )
     CustomerRecommendation.objects.create(
         customer=customers[0], similar=[[customers[1].pk, 0.1]], computed_at=now
     )

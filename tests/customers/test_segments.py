@@ -323,8 +323,8 @@ def test_api_segment_members_are_visible_paginated_and_bounded(
 
     # then
     body = response.json()
-    assert body["count"] == 62
-    assert body["count_is_exact"] is True
+    assert len(body["results"]) == 50
+    assert "cursor=" in body["next"]
     assert names_in(response)[:3] == ["VIP 59", "VIP 58", "VIP 57"]
     assert "Other team's VIP" not in [row["name"] for row in body["results"]]
     assert body["results"][0]["tags"] == ["wechat"]

@@ -33,7 +33,11 @@ def results(response) -> list[dict]:
 def error(response, status_code: int) -> dict:
     assert response.status_code == status_code, response.content
     body = response.json()["error"]
-    assert body.keys() == {"code", "message", "fields"}
+    # A 409 also names the version to reload from.
+    expected = {"code", "message", "fields"} | (
+        {"current_version"} if status_code == 409 else set()
+    )
+    assert body.keys() == expected
     return body
 
 
