@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
+from crm.admin_services import ServiceAdmin, changed_values, given_values
 from customers.models import (
     Company,
     Customer,
@@ -16,6 +17,22 @@ from customers.models import (
     Segment,
     Tag,
 )
+from customers.services.customers import (
+    COMPANY_EDITABLE_FIELDS,
+    CUSTOMER_EDITABLE_FIELDS,
+    company_create,
+    company_delete,
+    company_update,
+    customer_create,
+    customer_delete,
+    customer_update,
+)
+
+
+def _saved_copy(record):
+    """The record as stored: the admin's form has already written its values onto
+    `form.instance`, and the update services compare against what is stored."""
+    return type(record).objects.get(pk=record.pk)
 
 
 @admin.register(Tag)
@@ -25,7 +42,9 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ServiceAdmin):
+    """Saved through the company services, with the same checks as the page and the API."""
+
     list_display = ["name", "industry", "size", "city", "country", "owner", "team"]
     list_select_related = ["owner", "team"]
     list_filter = ["size", "country", "team", "industry"]
@@ -34,15 +53,31 @@ class CompanyAdmin(admin.ModelAdmin):
     show_full_result_count = False
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def service_save(self, request, form, formsets, change):
+        if not change:
+            values = given_values(form, COMPANY_EDITABLE_FIELDS)
+            return company_create(actor=request.user, **values)
+        values = changed_values(form, COMPANY_EDITABLE_FIELDS)
+        if not values:
+            return None
+        return company_update(actor=request.user, company=_saved_copy(form.instance), **values)
+
+    def service_delete(self, request, obj):
+        company_delete(actor=request.user, company=obj)
+
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceAdmin):
+    """Saved through the customer services, so an admin edit is cleaned, checked and announced
+    to webhooks (customer.created, customer.updated) like one made on a page or through the API.
+    """
+
     list_display = ["name", "email", "phone", "company", "status", "tier", "city", "owner", "team"]
     list_select_related = ["company", "owner", "team"]
     list_filter = ["status", "tier", "source", "gender", "team", "marketing_consent"]
     search_fields = ["name", "email", "phone", "external_id", "company__name"]
     autocomplete_fields = ["company", "owner", "team", "tags"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["marketing_consent_at", "created_at", "updated_at"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["name", "gender", "birthday", "company", "job_title"]}),
@@ -56,6 +91,20 @@ class CustomerAdmin(admin.ModelAdmin):
         ("More", {"fields": ["annual_income", "income_currency", "notes", "custom_attributes"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def service_save(self, request, form, formsets, change):
+        fields = (*CUSTOMER_EDITABLE_FIELDS, "tags")
+        values = changed_values(form, fields) if change else given_values(form, fields)
+        if "tags" in values:
+            values["tags"] = [tag.name for tag in values["tags"]]
+        if not change:
+            return customer_create(actor=request.user, **values)
+        if not values:
+            return None
+        return customer_update(actor=request.user, customer=_saved_copy(form.instance), **values)
+
+    def service_delete(self, request, obj):
+        customer_delete(actor=request.user, customer=obj)
 
 
 @admin.register(Product)

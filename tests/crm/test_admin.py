@@ -562,3 +562,55 @@ def test_ticket_changelist_queries_are_bounded(
     # then
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 30
+
+
+# Customers: admin saves go through the customer services ----------------------------------------
+
+
+def test_admin_customer_edit_is_cleaned_and_announced(
+    superuser, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a customer's change page, and a recorder of published events
+    published = []
+    monkeypatch.setattr(
+        "crm.webhooks.services.webhook_deliveries_create",
+        lambda **kwargs: published.append((kwargs["event"], kwargs["extra"])),
+    )
+    customer = CustomerFactory(name="Wang Fang", email="wang@example.com")
+    client = client_for(superuser)
+    url = admin_url(Customer, "change", customer.pk)
+    data = form_data(client.get(url))
+
+    # when the admin changes the email with stray spaces and capitals
+    data["email"] = "  Wang.Fang@Example.COM "
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+
+    # then the service cleaned it and announced the change
+    assert response.status_code == 302, response.context and response.context["errors"]
+    customer.refresh_from_db()
+    assert customer.email == "wang.fang@example.com"
+    assert published == [("customer.updated", {"changed_fields": ["email"]})]
+
+
+def test_admin_customer_add_goes_through_the_service(
+    superuser, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(
+        "crm.webhooks.services.webhook_deliveries_create",
+        lambda **kwargs: published.append(kwargs["event"]),
+    )
+    client = client_for(superuser)
+    url = admin_url(Customer, "add")
+    data = form_data(client.get(url))
+    data.update(name="  Zhou   Min ", status=Customer.Status.LEAD)
+    data.pop("tags")  # an empty multiple choice is absent from a browser's POST
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    created = Customer.objects.get(name="Zhou Min")
+    assert created.owner == superuser
+    assert published == ["customer.created"]
