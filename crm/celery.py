@@ -72,6 +72,10 @@ app.conf.beat_schedule = {
         "task": "webhooks.webhook_deliveries_due_task",
         "schedule": crontab(minute="*"),
     },
+    "purge-webhook-deliveries": {
+        "task": "webhooks.webhook_deliveries_purge_task",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "purge-idempotency-keys": {
         "task": "api.idempotency_keys_purge_task",
         "schedule": crontab(minute=23),

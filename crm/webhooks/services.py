@@ -497,3 +497,16 @@ def webhook_deliveries_queue_due(*, now: datetime | None = None) -> int:
     for delivery_id in due:
         _send_queue(delivery_id)
     return len(due)
+
+
+def webhook_deliveries_purge(*, now: datetime | None = None) -> int:
+    """Delete the deliveries (with their attempts) that finished more than
+    CRM_WEBHOOK_LOG_DAYS ago; returns how many. Deliveries still being tried are kept however
+    old they are."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CRM_WEBHOOK_LOG_DAYS)
+    finished = WebhookDelivery.objects.filter(
+        created_at__lt=cutoff,
+        status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED],
+    )
+    deleted, _by_model = finished.delete()
+    return deleted

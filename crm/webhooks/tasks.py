@@ -27,3 +27,9 @@ def webhook_delivery_send_task(delivery_id: int) -> str | None:
 def webhook_deliveries_due_task() -> int:
     """Queue the deliveries whose send was lost (a worker died, the broker was down)."""
     return services.webhook_deliveries_queue_due()
+
+
+@shared_task(name="webhooks.webhook_deliveries_purge_task")
+def webhook_deliveries_purge_task() -> int:
+    """Forget the deliveries older than the log keeps (CRM_WEBHOOK_LOG_DAYS)."""
+    return services.webhook_deliveries_purge()
