@@ -1,5 +1,6 @@
-"""Schemathesis against the live schema: every operation of /api/v1/, signed in as a sales rep
-who can see some records, must answer without a server error and as the schema says.
+"""Schemathesis against the live schema: every operation of /api/v1/, called with a sales rep's
+API token and records the rep can see, must answer without a server error and as the schema
+says (the body's schema and the content type), for valid and for invalid input.
 
 A real server on loopback (pytest-django's `live_server`) serves the test database; the schema is
 read from it, as an integrator would. One test fuzzes every operation so the records are seeded
@@ -18,7 +19,8 @@ import pytest
 import requests
 import schemathesis
 from django.apps import apps as django_apps
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -228,7 +230,7 @@ def operation_fuzz(
         ]
     strategy = st.one_of(strategies)
 
-    @settings(
+    @hypothesis_settings(
         max_examples=MAX_EXAMPLES,
         deadline=None,
         derandomize=True,
