@@ -1,5 +1,6 @@
 """/api/v1/ for the social graph, over the customers the caller may see:
-- GET /influence/?community=&ordering=-pagerank|-degree|-connections, GET /influence/{customer}/;
+- GET /influence-scores/?community=&ordering=-pagerank|-degree|-connections,
+  GET /influence-scores/{customer}/;
 - GET /communities/, GET /communities/{number}/, POST /communities/{number}/segment/ (needs
   customers.add_segment and analytics.manage_dashboard) makes a customers segment of it;
 - GET /introduction-path/?target=<customer id>&source=me|customer:<id>: the shortest chain of
@@ -291,7 +292,7 @@ class GraphJobViewSet(
 
 
 routes = [
-    ("influence", InfluenceViewSet, "influence"),
+    ("influence-scores", InfluenceViewSet, "influence"),
     ("communities", CommunityViewSet, "community"),
     ("graph-jobs", GraphJobViewSet, "graph-job"),
 ]

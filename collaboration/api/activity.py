@@ -1,4 +1,4 @@
-"""/api/v1/activity/: the caller's activity feed, newest first, a cursor page at a time."""
+"""/api/v1/activity-events/: the caller's activity feed, newest first, a cursor page at a time."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
@@ -76,5 +76,5 @@ class ActivityEventViewSet(FieldsMixin, mixins.ListModelMixin, viewsets.GenericV
         return activity_feed_for(user=self.request.user)
 
 
-routes = [("activity", ActivityEventViewSet, "activityevent")]
+routes = [("activity-events", ActivityEventViewSet, "activityevent")]
 urlpatterns: list = []

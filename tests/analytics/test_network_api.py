@@ -23,7 +23,7 @@ def test_influence_lists_visible_customers_by_pagerank(
     client = client_for(world.rep)
 
     with django_assert_max_num_queries(12):
-        response = client.get("/api/v1/influence/")
+        response = client.get("/api/v1/influence-scores/")
 
     body = response.json()
     assert response.status_code == 200
@@ -39,7 +39,7 @@ def test_the_influence_count_stops_at_the_cap(world, client_for, monkeypatch):
     # Given a count cap below the four customers the rep sees
     monkeypatch.setattr("customers.selectors.customers.COUNT_CAP", 3)
 
-    body = client_for(world.rep).get("/api/v1/influence/", {"page_size": 2}).json()
+    body = client_for(world.rep).get("/api/v1/influence-scores/", {"page_size": 2}).json()
 
     # Then the count reads the cap, says so, and the pages are still the strongest first
     assert body["count"] == 3 and body["count_is_exact"] is False
@@ -50,8 +50,8 @@ def test_the_influence_count_stops_at_the_cap(world, client_for, monkeypatch):
 def test_influence_of_a_hidden_customer_is_404(world, client_for):
     client = client_for(world.rep)
 
-    assert client.get(f"/api/v1/influence/{world.c.pk}/").status_code == 200
-    assert client.get(f"/api/v1/influence/{world.d.pk}/").status_code == 404
+    assert client.get(f"/api/v1/influence-scores/{world.c.pk}/").status_code == 200
+    assert client.get(f"/api/v1/influence-scores/{world.d.pk}/").status_code == 404
 
 
 def test_the_introduction_path_hides_what_the_caller_may_not_see(world, client_for):
@@ -179,7 +179,7 @@ def test_the_schema_documents_the_graph_endpoints(db, admin_user, client_for):
     schema = client_for(admin_user).get("/api/v1/schema/?format=json").json()
 
     for path in [
-        "/api/v1/influence/",
+        "/api/v1/influence-scores/",
         "/api/v1/introduction-path/",
         "/api/v1/communities/{number}/segment/",
         "/api/v1/graph-jobs/",

@@ -26,7 +26,7 @@ BIG_LISTS = [
     "tickets",
     "orders",
     "interactions",
-    "activity",
+    "activity-events",
     "deal-stage-changes",
     "ticket-messages",
     "satisfaction-surveys",

@@ -124,7 +124,7 @@ def test_the_api_lists_the_feed_a_cursor_page_at_a_time(
         activity_record(verb=Verb.TICKET_RESOLVED, summary=f"Resolved {number}", team=team)
 
     with django_assert_max_num_queries(10):
-        first = rep_client.get("/api/v1/activity/", {"page_size": 25})
+        first = rep_client.get("/api/v1/activity-events/", {"page_size": 25})
     body = first.json()
     second = rep_client.get(body["next"])
 
@@ -139,7 +139,7 @@ def test_the_api_lists_the_feed_a_cursor_page_at_a_time(
 
 
 def test_the_api_filters_by_team_and_verb(rep_client, team, events):
-    response = rep_client.get("/api/v1/activity/", {"team": team.pk, "verb": "deal_won"})
+    response = rep_client.get("/api/v1/activity-events/", {"team": team.pk, "verb": "deal_won"})
 
     assert [row["summary"] for row in response.json()["results"]] == ["East won"]
 
