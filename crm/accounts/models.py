@@ -10,6 +10,7 @@ from crm.timestamps import TimeStampedModel
 # The languages a user may pick for the interface, each named in itself.
 INTERFACE_LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 
+
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
