@@ -58,7 +58,14 @@ def _refusal(token: ApiToken | None) -> exceptions.AuthenticationFailed | None:
 
 def api_token_for_request(request: HttpRequest) -> ApiToken | None:
     """The valid token the request presents, or None (no token, or a bad one). No side effects:
-    nothing is written and nothing is raised."""
+    nothing is written and nothing is raised. Middleware that runs before DRF authenticates
+    (preferences, idempotency) asks this, so the answer is kept on the request."""
+    if not hasattr(request, "crm_api_token"):
+        request.crm_api_token = _valid_token(request)
+    return request.crm_api_token
+
+
+def _valid_token(request: HttpRequest) -> ApiToken | None:
     try:
         presented = _presented_token(request)
     except exceptions.AuthenticationFailed:

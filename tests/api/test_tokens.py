@@ -515,3 +515,19 @@ def test_the_schema_documents_the_bearer_scheme(rep_client):
     operations = schema["paths"]["/api/v1/tokens/"]
     assert operations["post"]["summary"] == "Make an API token"
     assert {"apiToken": []} in operations["get"]["security"]
+
+
+def test_a_token_speaks_its_owners_language(rep):
+    # Given a rep who chose Chinese, calling with their token (no session)
+    rep.language = "zh-hans"
+    rep.save(update_fields=["language"])
+    _token, plain = api_token_create(user=rep, name="Shop")
+
+    # When the call fails
+    response = Client().get("/api/v1/customers/999999/", **bearer(plain))
+
+    # Then the message is in the rep's language, the code stays the same
+    assert response.status_code == 404
+    body = response.json()["error"]
+    assert body["code"] == "not_found"
+    assert body["message"] == "未找到。"
