@@ -102,6 +102,14 @@ ERROR_DESCRIPTIONS = {
 
 
 class CrmAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
+            # JSON Schema's "time" requires an offset ("09:00:00Z"); a time of day in the CRM
+            # (a business calendar's opening hours) has none, as RFC 3339's partial-time.
+            schema = {**schema, "format": "partial-time", "example": "09:00:00"}
+        return schema
+
     def get_summary(self) -> str | None:
         return super().get_summary() or self._derived_summary()
 
