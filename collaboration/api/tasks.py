@@ -175,6 +175,7 @@ class TaskViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
 
     serializer_class = TaskSerializer
     filterset_class = selectors.TaskFilter
+    search_fields = ["title", "description"]
     ordering_fields = ["due_at", "created_at", "priority", "status", "title"]
 
     def get_queryset(self):

@@ -70,6 +70,9 @@ class SegmentViewSet(FieldsMixin, viewsets.ModelViewSet):
     """Segments the caller may see (the visibility rule: their own, their teams', shared)."""
 
     serializer_class = SegmentSerializer
+    filterset_fields = ["owner", "team"]
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
 
     def get_queryset(self):
         return selectors.segment_list_visible(user=self.request.user)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.api.pagination import CursorPagination
 from crm.api_urls import router
 from tests.collaboration.factories import TaskFactory
-from tests.customers.factories import CompanyFactory, CustomerFactory
+from tests.customers.factories import CompanyFactory, CustomerFactory, SegmentFactory
 from tests.sales.factories import DealFactory
 from tests.service.factories import TicketFactory
 
@@ -330,3 +330,17 @@ def test_a_request_django_refuses_is_a_json_400(rep):
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "bad_request"
+
+
+def test_segments_and_tasks_answer_search_and_ordering(superuser, client_for):
+    SegmentFactory(name="VIP Shanghai", owner=superuser)
+    SegmentFactory(name="Churn risk", owner=superuser)
+    TaskFactory(title="Call Li Wei about the renewal", assignee=superuser)
+    TaskFactory(title="Send the quote", assignee=superuser)
+    client = client_for(superuser)
+
+    segments = client.get("/api/v1/segments/", {"search": "vip", "ordering": "-name"}).json()
+    tasks = client.get("/api/v1/tasks/", {"search": "renewal"}).json()
+
+    assert [segment["name"] for segment in segments["results"]] == ["VIP Shanghai"]
+    assert [task["title"] for task in tasks["results"]] == ["Call Li Wei about the renewal"]
