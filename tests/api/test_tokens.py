@@ -531,3 +531,9 @@ def test_a_token_speaks_its_owners_language(rep):
     body = response.json()["error"]
     assert body["code"] == "not_found"
     assert body["message"] == "未找到。"
+
+
+def test_the_tokens_page_shows_how_to_send_a_token(rep, client_for):
+    response = client_for(rep).get(reverse("accounts:api_token_list"))
+
+    assert "Authorization: Bearer crm_…" in response.content.decode()
