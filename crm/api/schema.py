@@ -97,6 +97,7 @@ ERROR_DESCRIPTIONS = {
         "A conflict: the record changed since `version` (the body gives `current_version`), "
         "or the operation cannot run in the record's state."
     ),
+    "422": _("The Idempotency-Key was already used for a different request."),
     "429": _("Too many requests; retry after the seconds in the Retry-After header."),
 }
 
@@ -210,24 +211,30 @@ class CrmAutoSchema(AutoSchema):
         return any(field.name == "version" for field in model._meta.get_fields())
 
     def _error_statuses(self, operation: dict) -> list[str]:
-        statuses = []
-        query = [
-            parameter
-            for parameter in operation.get("parameters", [])
-            if parameter["in"] == "query" and parameter["name"] not in PAGING_PARAMETERS
-        ]
-        if "requestBody" in operation or query:
-            statuses.append("400")
+        # Every operation may answer 400: `fields` and `expand` on reads, filters, bodies, and
+        # refusals such as deleting a record still in use.
+        statuses = ["400"]
         anonymous_allowed = {} in operation.get("security", [{}])
         if not anonymous_allowed:
             statuses += ["401", "403"]
-        if "{" in self.path:
+        query = [
+            parameter for parameter in operation.get("parameters", []) if parameter["in"] == "query"
+        ]
+        paged = any(parameter["name"] in ("page", "cursor") for parameter in query)
+        names_a_record = any(parameter.get("required") for parameter in query)
+        # A POST, or a read's required parameter (`?target=`, `?type=&id=`), names records that
+        # may be invisible; a page or cursor may be past the end or not one the server gave.
+        if "{" in self.path or paged or names_a_record or self.method == "POST":
             statuses.append("404")
         action = self._action()
         versioned_change = self.method in ("PUT", "PATCH") and self._is_versioned()
         business_action = action not in (None, *CRUD_ACTIONS) and self.method != "GET"
-        if versioned_change or business_action:
+        # Any POST may carry an Idempotency-Key: 409 while its first request runs, 422 when
+        # it was used for another request (crm.api.idempotency).
+        if versioned_change or business_action or self.method == "POST":
             statuses.append("409")
+        if self.method == "POST":
+            statuses.append("422")
         statuses.append("429")
         return statuses
 
@@ -250,6 +257,10 @@ class CrmAutoSchema(AutoSchema):
             "403": ("permission_denied", _("You do not have permission to perform this action.")),
             "404": ("not_found", _("No such record.")),
             "409": ("conflict", _("The record cannot do this in its current state.")),
+            "422": (
+                "idempotency_key_reused",
+                _("This Idempotency-Key was used for a different request; use a new key."),
+            ),
             "429": ("throttled", _("Request was throttled. Expected available in 12 seconds.")),
         }.get(status, ("invalid", _("The request cannot be carried out.")))
         return error_body(code=code, message=str(message))

@@ -1,7 +1,7 @@
 """Schemathesis against the live schema: every operation of /api/v1/, called with a sales rep's
 API token (and again with their manager's) and records the rep can see, must answer without a
-server error and as the schema says (the body's schema and the content type), for valid and
-for invalid input.
+server error and as the schema says (a documented status code, the body's schema and the
+content type), for valid and for invalid input.
 
 A real server on loopback (pytest-django's `live_server`) serves the test database; the schema is
 read from it, as an integrator would. One test fuzzes every operation so the records are seeded
@@ -28,6 +28,7 @@ from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
+    status_code_conformance,
 )
 from schemathesis.errors import FailureGroup
 
@@ -79,7 +80,12 @@ SCHEMA_PATH = "/api/v1/schema/"
 # Examples per operation: enough to reach every operation's validation, few enough that the
 # whole API (about 240 operations) is fuzzed in a few minutes on a 2-core CI machine.
 MAX_EXAMPLES = 6
-CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 # Reads first, then writes, deletes last, so the seeded records are still there to be read; the
 # fuzzer's own token is revoked by the very last operation, not before.
 METHOD_ORDER = {"get": 0, "post": 1, "put": 2, "patch": 3, "delete": 4}
