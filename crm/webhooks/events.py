@@ -62,3 +62,18 @@ def event_publish(*, event: str, record: Model, extra: dict | None = None) -> No
     transaction.on_commit(
         lambda: webhook_deliveries_create(event=event, record=record, extra=extra or {})
     )
+
+
+def event_publish_many(*, event: str, announcements: list[tuple[Model, dict]]) -> None:
+    """`event_publish` for many records of one model (each with its `extra`), fanned out in
+    one go on commit so a bulk write does not query the subscriptions once per record."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    if not announcements:
+        return
+    record_type_for(type(announcements[0][0]))
+    from crm.webhooks.services import webhook_deliveries_create_many
+
+    transaction.on_commit(
+        lambda: webhook_deliveries_create_many(event=event, announcements=announcements)
+    )

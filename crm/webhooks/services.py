@@ -248,35 +248,57 @@ def _send_queue(delivery_id: int, *, countdown: float | None = None) -> None:
 
 def webhook_deliveries_create(*, event: str, record: Model, extra: dict) -> list[WebhookDelivery]:
     """One delivery per active subscription to `event` whose owner may see `record`, each
-    queued for sending. Called on commit by `event_publish`.
+    queued for sending. Called on commit by `event_publish`."""
+    return webhook_deliveries_create_many(event=event, announcements=[(record, extra)])
 
-    Every delivery of the event carries the same payload and event id:
+
+def webhook_deliveries_create_many(
+    *, event: str, announcements: list[tuple[Model, dict]]
+) -> list[WebhookDelivery]:
+    """`webhook_deliveries_create` for many records of one model at once (a bulk upsert): one
+    query for the subscriptions and one per subscription for what its owner may see, however
+    many records; nothing more when nobody listens.
+
+    Every delivery of one record's event carries the same payload and event id:
     `{"id", "event", "occurred_at", "data": <the record>, "changes": <extra>}`."""
-    record_type = record_type_for(type(record))
-    subscriptions = [
-        subscription
-        for subscription in selectors.webhook_subscriptions_for_event(event=event)
-        if record_type.visible(user=subscription.owner).filter(pk=record.pk).exists()
-    ]
-    if not subscriptions:
+    subscriptions = selectors.webhook_subscriptions_for_event(event=event)
+    if not subscriptions or not announcements:
         return []
-    event_id = uuid.uuid4()
-    payload = _json_ready(
-        {
-            "id": str(event_id),
-            "event": event,
-            "occurred_at": timezone.now().isoformat(),
-            "data": record_type.payload(record),
-            "changes": extra or {},
-        }
-    )
-    with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(
+    record_type = record_type_for(type(announcements[0][0]))
+    ids = [record.pk for record, _extra in announcements]
+    seen_by = {
+        subscription.pk: set(
+            record_type.visible(user=subscription.owner)
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        for subscription in subscriptions
+    }
+    deliveries = []
+    for record, extra in announcements:
+        listeners = [s for s in subscriptions if record.pk in seen_by[s.pk]]
+        if not listeners:
+            continue
+        event_id = uuid.uuid4()
+        payload = _json_ready(
+            {
+                "id": str(event_id),
+                "event": event,
+                "occurred_at": timezone.now().isoformat(),
+                "data": record_type.payload(record),
+                "changes": extra or {},
+            }
+        )
+        deliveries += [
             WebhookDelivery(
                 subscription=subscription, event=event, event_id=event_id, payload=payload
             )
-            for subscription in subscriptions
-        )
+            for subscription in listeners
+        ]
+    if not deliveries:
+        return []
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(deliveries)
         for delivery in deliveries:
             _send_queue(delivery.pk)
     return deliveries

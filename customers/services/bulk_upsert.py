@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
-from crm.webhooks.events import event_publish
+from crm.webhooks.events import event_publish_many
 from customers.cleaning import fold_whitespace
 from customers.importing.pipeline import CustomerImport, ImportOptions
 from customers.importing.report import Outcome, RowResult
@@ -276,14 +276,16 @@ def _announce(results: list[BulkUpsertItemResult]) -> None:
     if not created and not updated:
         return
     customers = Customer.objects.in_bulk([*created, *updated])
-    for pk in sorted(created):
-        event_publish(event="customer.created", record=customers[pk])
-    for pk, changed in sorted(updated.items()):
-        event_publish(
-            event="customer.updated",
-            record=customers[pk],
-            extra={"changed_fields": sorted(changed)},
-        )
+    event_publish_many(
+        event="customer.created", announcements=[(customers[pk], {}) for pk in sorted(created)]
+    )
+    event_publish_many(
+        event="customer.updated",
+        announcements=[
+            (customers[pk], {"changed_fields": sorted(changed)})
+            for pk, changed in sorted(updated.items())
+        ],
+    )
 
 
 def customer_bulk_upsert(

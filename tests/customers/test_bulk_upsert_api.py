@@ -34,12 +34,13 @@ def published(monkeypatch, django_capture_on_commit_callbacks):
     """The events that reach webhook delivery when the call's transaction commits."""
     calls = []
 
-    def record(*, event, record, extra):
-        record_type_for(type(record))
-        calls.append((event, record.pk, extra))
+    def record_many(*, event, announcements):
+        for record, extra in announcements:
+            record_type_for(type(record))
+            calls.append((event, record.pk, extra))
         return []
 
-    monkeypatch.setattr("crm.webhooks.services.webhook_deliveries_create", record)
+    monkeypatch.setattr("crm.webhooks.services.webhook_deliveries_create_many", record_many)
 
     class Capture:
         def __enter__(self):
