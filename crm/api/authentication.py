@@ -56,23 +56,25 @@ def _refusal(token: ApiToken | None) -> exceptions.AuthenticationFailed | None:
     return None
 
 
-def api_token_for_request(request: HttpRequest) -> ApiToken | None:
-    """The valid token the request presents, or None (no token, or a bad one). No side effects:
-    nothing is written and nothing is raised. Middleware that runs before DRF authenticates
-    (preferences, idempotency) asks this, so the answer is kept on the request."""
-    if not hasattr(request, "crm_api_token"):
-        request.crm_api_token = _valid_token(request)
+def _token_found(request: HttpRequest, presented: str) -> ApiToken | None:
+    """The token row `presented` names, whatever its status, looked up once per request: the
+    middleware that runs before DRF (preferences, idempotency) and the authenticator share it."""
+    if getattr(request, "crm_api_token_key", None) != presented:
+        request.crm_api_token = selectors.api_token_find(token=presented)
+        request.crm_api_token_key = presented
     return request.crm_api_token
 
 
-def _valid_token(request: HttpRequest) -> ApiToken | None:
+def api_token_for_request(request: HttpRequest) -> ApiToken | None:
+    """The valid token the request presents, or None (no token, or a bad one). No side effects:
+    nothing is written and nothing is raised."""
     try:
         presented = _presented_token(request)
     except exceptions.AuthenticationFailed:
         return None
     if presented is None:
         return None
-    token = selectors.api_token_find(token=presented)
+    token = _token_found(request, presented)
     return None if _refusal(token) else token
 
 
@@ -90,7 +92,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         presented = _presented_token(request)
         if presented is None:
             return None
-        token = selectors.api_token_find(token=presented)
+        token = _token_found(request._request, presented)
         refusal = _refusal(token)
         if refusal is not None:
             raise refusal

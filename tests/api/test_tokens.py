@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -537,3 +539,19 @@ def test_the_tokens_page_shows_how_to_send_a_token(rep, client_for):
     response = client_for(rep).get(reverse("accounts:api_token_list"))
 
     assert "Authorization: Bearer crm_…" in response.content.decode()
+
+
+def test_a_token_request_looks_the_token_up_once(rep):
+    # The preferences and idempotency middleware run before DRF authenticates; all three share
+    # one lookup.
+    rep.language = "zh-hans"
+    rep.save(update_fields=["language"])
+    _token, plain = api_token_create(user=rep, name="Shop")
+    client = Client()
+    client.get("/api/v1/me/", **bearer(plain))  # last_used_at is written on the first call
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/v1/me/", **bearer(plain))
+
+    lookups = [query for query in queries if 'FROM "accounts_apitoken"' in query["sql"]]
+    assert len(lookups) == 1
