@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit.history import audited_history
 from crm.timestamps import TimeStampedModel
 
 
@@ -91,6 +92,8 @@ class Task(TimeStampedModel):
     reminded_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -429,6 +432,8 @@ class Attachment(TimeStampedModel):
         related_name="+",
     )
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("attachment")
@@ -501,6 +506,8 @@ class Event(TimeStampedModel):
     # Set once the meeting has taken place and been logged as an interaction of its customers.
     logged_at = models.DateTimeField(_("logged on the timeline at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["starts_at", "id"]

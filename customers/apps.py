@@ -69,6 +69,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from crm.accounts.field_security import securable_fields_register
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
         from crm.signals import meeting_held
@@ -84,6 +85,29 @@ class CustomersConfig(AppConfig):
         from customers.selectors.imports import import_job_list_visible
         from customers.views import lists
 
+        securable_fields_register(
+            Customer,
+            [
+                "gender",
+                "birthday",
+                "email",
+                "phone",
+                "street",
+                "city",
+                "province",
+                "postcode",
+                "country",
+                "annual_income",
+                "income_currency",
+                "job_title",
+                "source",
+                "notes",
+                "identity_number",
+                "private_notes",
+                "external_id",
+                "custom_attributes",
+            ],
+        )
         meeting_held.connect(
             log_meeting_interactions, dispatch_uid="customers.log_meeting_interactions"
         )

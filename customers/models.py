@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit.history import audited_history
+from crm.encryption import EncryptedTextField
 from crm.timestamps import TimeStampedModel
 
 
@@ -55,6 +57,8 @@ class Company(TimeStampedModel):
         blank=True,
         related_name="companies",
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name", "id"]
@@ -160,6 +164,16 @@ class Customer(TimeStampedModel):
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     marketing_consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    identity_number = EncryptedTextField(
+        _("identity number"),
+        blank=True,
+        help_text=_("National ID or passport number; encrypted at rest."),
+    )
+    private_notes = EncryptedTextField(
+        _("private notes"),
+        blank=True,
+        help_text=_("Encrypted at rest and hidden from the roles an admin chooses."),
+    )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     custom_attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     # Kept in step by the order and interaction services so lists can filter and sort on them
@@ -174,6 +188,8 @@ class Customer(TimeStampedModel):
     )
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+
+    history = audited_history(excluded_fields=["order_count", "total_spend", "last_contact_at"])
 
     class Meta:
         ordering = ["name", "id"]
@@ -235,6 +251,8 @@ class Product(TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3)
     is_active = models.BooleanField(_("active"), default=True)
 
+    history = audited_history()
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("product")
@@ -271,6 +289,8 @@ class Order(TimeStampedModel):
     total_amount = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     notes = models.TextField(_("notes"), blank=True)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["-ordered_at", "-id"]
@@ -358,6 +378,8 @@ class Need(TimeStampedModel):
         related_name="+",
     )
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("need")
@@ -425,6 +447,8 @@ class Interaction(TimeStampedModel):
     related_id = models.PositiveBigIntegerField(_("related record id"), null=True, blank=True)
     related_record = GenericForeignKey("related_type", "related_id")
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("interaction")
@@ -466,6 +490,8 @@ class Relationship(TimeStampedModel):
         _("strength"), default=3, help_text=_("1 (weak) to 5 (strong)")
     )
     notes = models.TextField(_("notes"), blank=True)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -511,6 +537,8 @@ class Segment(TimeStampedModel):
         blank=True,
         related_name="segments",
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name", "id"]

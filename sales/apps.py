@@ -87,6 +87,7 @@ class SalesConfig(AppConfig):
         from django.urls import reverse
 
         from collaboration.services.tasks import tasks_relink
+        from crm.accounts.field_security import securable_fields_register
         from crm.demo import register_demo_seeder
         from crm.home import register_home_panel
         from crm.webhooks.events import register_record_type
@@ -110,6 +111,22 @@ class SalesConfig(AppConfig):
         from sales.views.deals import customer_deals_panel
         from sales.views.forecasts import my_target_panel
         from sales.views.myday import customer_tasks_panel, my_open_tasks_panel
+
+        securable_fields_register(
+            Deal,
+            [
+                "amount",
+                "currency",
+                "expected_close_date",
+                "source",
+                "campaign",
+                "lost_reason",
+                "lost_note",
+                "next_step",
+                "forecast_category",
+                "description",
+            ],
+        )
 
         register_nav_group(NavGroup(key="sales", label=_("Sales"), order=100))
         register_nav_group(NavGroup(key="marketing", label=_("Marketing"), order=120))

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit.history import audited_history
 from crm.timestamps import TimeStampedModel
 from customers.models import Customer
 
@@ -17,6 +18,8 @@ class Pipeline(TimeStampedModel):
     is_default = models.BooleanField(_("default"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["position", "name", "id"]
@@ -130,6 +133,8 @@ class Campaign(TimeStampedModel):
         blank=True,
         related_name="campaigns",
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["-start_date", "name", "id"]
@@ -266,6 +271,8 @@ class AssignmentRule(TimeStampedModel):
         editable=False,
         related_name="+",
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["position", "id"]
@@ -405,6 +412,8 @@ class Deal(TimeStampedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     stale_notified_at = models.DateTimeField(_("stale notice sent at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -554,6 +563,8 @@ class SalesTarget(TimeStampedModel):
     amount = models.DecimalField(_("target amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-period_start", "id"]
         verbose_name = _("sales target")
@@ -628,6 +639,8 @@ class WebForm(TimeStampedModel):
         _("source"), max_length=20, choices=Customer.Source.choices, default="website"
     )
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name", "id"]

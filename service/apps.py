@@ -47,6 +47,7 @@ class ServiceConfig(AppConfig):
         # What service adds to the ground floor and to the customers app, which never import it.
         from django.urls import reverse
 
+        from crm.accounts.field_security import securable_fields_register
         from crm.demo import register_demo_seeder
         from crm.webhooks.events import register_record_type
         from customers.registry import (
@@ -67,6 +68,19 @@ class ServiceConfig(AppConfig):
         from service.services import customer_records
         from service.services.surveys import customer_surveys_erase
         from service.views.tickets import customer_tickets_panel
+
+        securable_fields_register(
+            Ticket,
+            [
+                "channel",
+                "subject",
+                "description",
+                "priority",
+                "category",
+                "satisfaction_rating",
+                "satisfaction_comment",
+            ],
+        )
 
         register_nav_group(NavGroup(key="service", label=_("Service"), order=200))
         for item in NAV_ITEMS:

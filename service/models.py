@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit.history import audited_history
 from crm.timestamps import TimeStampedModel
 from customers.models import Customer
 
@@ -65,6 +66,8 @@ class TicketCategory(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
 
+    history = audited_history()
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("ticket category")
@@ -108,6 +111,8 @@ class SlaPolicy(TimeStampedModel):
     escalate_to_manager = models.BooleanField(
         _("reassign to the team manager on breach"), default=False
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name", "id"]
@@ -254,6 +259,8 @@ class Ticket(TimeStampedModel):
     satisfaction_comment = models.TextField(_("satisfaction comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("ticket")
@@ -376,6 +383,8 @@ class CannedResponse(TimeStampedModel):
         blank=True,
         related_name="canned_responses",
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name", "id"]

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.audit.history import audited_history
 from crm.timestamps import TimeStampedModel
 
 # The languages a user may pick for the interface, each named in itself.
@@ -28,6 +29,8 @@ class User(AbstractUser):
         choices=INTERFACE_LANGUAGES,
         help_text=_("Leave blank to follow the browser."),
     )
+
+    history = audited_history(excluded_fields=["password", "last_login"])
 
     class Meta(AbstractUser.Meta):
         ordering = ["username"]
@@ -58,6 +61,8 @@ class Team(TimeStampedModel):
         related_name="teams",
         blank=True,
     )
+
+    history = audited_history()
 
     class Meta:
         ordering = ["name"]
@@ -133,6 +138,8 @@ class RecordShare(TimeStampedModel):
         related_name="+",
     )
 
+    history = audited_history()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("record share")
@@ -193,3 +200,66 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (crm_{self.prefix}_…)"
+
+
+class FieldRule(TimeStampedModel):
+    """One field of customers, deals or tickets hidden from, or read-only for, one role.
+
+    A user with several roles gets the most open access any of them has; admins always see all.
+    Which fields may be restricted is listed in crm.accounts.field_security.
+    """
+
+    class Access(models.TextChoices):
+        HIDDEN = "hidden", _("Hidden")
+        READ_ONLY = "read_only", _("Read-only")
+
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("record type"), on_delete=models.CASCADE
+    )
+    field_name = models.CharField(_("field"), max_length=64)
+    role = models.ForeignKey(
+        "auth.Group", verbose_name=_("role"), on_delete=models.CASCADE, related_name="field_rules"
+    )
+    access = models.CharField(_("access"), max_length=10, choices=Access.choices)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["content_type", "field_name", "role__name"]
+        verbose_name = _("field rule")
+        verbose_name_plural = _("field rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "field_name", "role"], name="field_rule_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["role", "content_type"], name="field_rule_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.content_type.model}.{self.field_name}: {self.get_access_display()}"
+
+
+class UserSession(models.Model):
+    """A signed-in browser session, so people can see where they are signed in and end it.
+
+    The session itself lives in the session store; this row is its visible side and is deleted
+    with it.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(_("session key"), max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last active"))
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        verbose_name = _("browser session")
+        verbose_name_plural = _("browser sessions")
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="user_session_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip_address or '?'}"

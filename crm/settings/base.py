@@ -37,7 +37,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "django_celery_beat",
+    "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crm.accounts",
+    "crm.audit",
     "crm.activity",
     "crm.api",
     "crm.webhooks",
@@ -57,10 +62,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "crm.accounts.middleware.UserPreferencesMiddleware",
     "crm.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by the login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -162,9 +171,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user or address is refused before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.env_int("CRM_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -210,6 +228,33 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
+# Signed-in sessions end after this long without a request (crm.accounts.middleware).
+CRM_SESSION_IDLE_MINUTES = env.env_int("CRM_SESSION_IDLE_MINUTES", 60)
+SESSION_COOKIE_AGE = env.env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+
+# Lockout after repeated failed logins, counted per username and per address (django-axes).
+AXES_ENABLED = env.env_bool("CRM_LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = env.env_int("CRM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env.env_int("CRM_LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+
+
+# Two-factor authentication (TOTP, django-otp): optional for everyone, required of admins and
+# staff when this is on.
+CRM_REQUIRE_2FA_FOR_ADMINS = env.env_bool("CRM_REQUIRE_2FA_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = env.env_str("CRM_2FA_ISSUER", "crm")
+
+# Keys for the encrypted fields (crm.encryption): the first encrypts, all decrypt. Without any,
+# one is derived from SECRET_KEY so a laptop works; production settings require real ones.
+CRM_FIELD_ENCRYPTION_KEYS = env.env_list("CRM_FIELD_ENCRYPTION_KEYS", [])
+if not CRM_FIELD_ENCRYPTION_KEYS:
+    import base64
+    import hashlib
+
+    CRM_FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+    ]
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -306,5 +351,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -4,12 +4,20 @@ import os
 
 os.environ["DEBUG"] = "false"
 
+from django.core.exceptions import ImproperlyConfigured
+
 from crm import env
 from crm.settings.base import *  # noqa: F403
 from crm.settings.base import STORAGES
 
 SECRET_KEY = env.env_str("SECRET_KEY")
 ALLOWED_HOSTS = env.env_list("ALLOWED_HOSTS", [])
+CRM_FIELD_ENCRYPTION_KEYS = env.env_list("CRM_FIELD_ENCRYPTION_KEYS", [])
+if not CRM_FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "CRM_FIELD_ENCRYPTION_KEYS must be set in production "
+        "(make a key with `manage.py generate_encryption_key`)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.env_bool("SECURE_SSL_REDIRECT", True)
