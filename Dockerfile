@@ -13,7 +13,10 @@ COPY requirements.txt ./
 RUN python -m venv .venv && .venv/bin/pip install --no-cache-dir -r requirements.txt
 COPY --from=frontend /app/node_modules ./node_modules
 COPY . .
-RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost .venv/bin/python manage.py collectstatic --noinput
+# Placeholders: collectstatic reads no secret, but production settings require them to be set.
+RUN SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
+    CRM_FIELD_ENCRYPTION_KEYS=Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC1hLXNlY3JldCE= \
+    .venv/bin/python manage.py collectstatic --noinput
 ENV PATH="/app/.venv/bin:$PATH"
 RUN useradd --system --home /app crm && mkdir -p /app/var && chown -R crm /app/var
 USER crm
