@@ -7,14 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from analytics.dashboard_filters import (
     DashboardFilter,
     DashboardFilterInvalid,
     dashboard_filter_parse,
 )
+from crm.accounts.field_security import field_access
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,30 @@ class Chart:
     # What the numbers mean and how they were counted, shown under the chart.
     note: str = ""
     extra: dict = field(default_factory=dict)
+
+
+def chart_fields_hidden(*, user, fields: tuple[tuple[type[Model], str], ...]) -> list[str]:
+    """The names of those (model, field) that field rules hide from `user`."""
+    return [
+        str(model._meta.get_field(name).verbose_name)
+        for model, name in fields
+        if not field_access(user=user, model=model).can_see(name)
+    ]
+
+
+def chart_hidden(*, key: str, title: str, fields: list[str]) -> Chart:
+    """A chart without figures, for a user who may not see the `fields` they come from: zeros
+    would mislead, and the figures would reveal the values."""
+    return Chart(
+        key=key,
+        title=title,
+        kind="bar",
+        labels=[],
+        series=[],
+        note=_("Hidden: this chart is computed from fields your role may not see (%(fields)s).")
+        % {"fields": ", ".join(fields)},
+        extra={"hidden": True},
+    )
 
 
 def _plain(value):

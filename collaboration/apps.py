@@ -75,3 +75,7 @@ class CollaborationConfig(AppConfig):
         from customers.registry import register_timeline_source
 
         register_timeline_source(key="chat", label=_("Discussion"), fetch=chat_timeline_entries)
+
+        from collaboration.history import record_histories_register
+
+        record_histories_register()

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from analytics import api_urls as analytics_api
 from collaboration import api_urls as collaboration_api
 from crm.accounts import api_urls as accounts_api
+from crm.audit import api_urls as audit_api
 from crm.webhooks import api_urls as webhooks_api
 from customers import api_urls as customers_api
 from sales import api_urls as sales_api
@@ -21,6 +22,7 @@ APP_API_MODULES = [
     collaboration_api,
     analytics_api,
     webhooks_api,
+    audit_api,
 ]
 
 router = DefaultRouter()

@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "accounts.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),
     },
+    "purge-idle-user-sessions": {
+        "task": "accounts.user_sessions_purge_task",
+        "schedule": crontab(minute="*/15"),
+    },
     "notify-stale-deals": {
         "task": "sales.deals_notify_stale_task",
         "schedule": crontab(minute=7),

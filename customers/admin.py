@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import models
+from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin_services import ServiceAdmin, changed_values, given_values
 from customers.models import (
@@ -42,7 +43,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(ServiceAdmin):
+class CompanyAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saved through the company services, with the same checks as the page and the API."""
 
     list_display = ["name", "industry", "size", "city", "country", "owner", "team"]
@@ -67,7 +68,7 @@ class CompanyAdmin(ServiceAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceAdmin):
+class CustomerAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saved through the customer services, so an admin edit is cleaned, checked and announced
     to webhooks (customer.created, customer.updated) like one made on a page or through the API.
     """
@@ -108,7 +109,7 @@ class CustomerAdmin(ServiceAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["sku", "name", "category", "unit_price", "currency", "is_active"]
     list_filter = ["is_active", "category", "currency"]
     search_fields = ["sku", "name", "category"]
@@ -121,7 +122,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["number", "customer", "ordered_at", "status", "total_amount", "currency"]
     list_select_related = ["customer"]
     list_filter = ["status", "currency"]
@@ -142,7 +143,7 @@ class OrderLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(admin.ModelAdmin):
+class NeedAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["text", "customer", "category", "priority", "status", "created_at"]
     list_select_related = ["customer"]
     list_filter = ["status", "priority", "category"]
@@ -152,7 +153,7 @@ class NeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["occurred_at", "customer", "channel", "direction", "subject", "handled_by"]
     list_select_related = ["customer", "handled_by"]
     list_filter = ["channel", "direction", "outcome"]
@@ -163,7 +164,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Relationship)
-class RelationshipAdmin(admin.ModelAdmin):
+class RelationshipAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["from_customer", "kind", "to_customer", "strength", "created_at"]
     list_select_related = ["from_customer", "to_customer"]
     list_filter = ["kind", "strength"]
@@ -173,7 +174,7 @@ class RelationshipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "owner", "team", "updated_at"]
     list_select_related = ["owner", "team"]
     list_filter = ["team"]

@@ -144,3 +144,7 @@ class CustomersConfig(AppConfig):
         register_record_type(
             model=ImportJob, payload=import_job_payload, visible=import_job_list_visible
         )
+
+        from customers.history import record_histories_register
+
+        record_histories_register()

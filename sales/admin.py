@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin_services import ReadOnlyAdmin, ServiceAdmin, changed_values, given_values
 from sales.models import (
@@ -27,7 +28,7 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(ServiceAdmin):
+class PipelineAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saved with its stages through the pipeline services, so the admin keeps the same rules as
     the pipeline pages and the API (probabilities, an open stage, one default, no deleting what
     deals use)."""
@@ -119,7 +120,7 @@ class CampaignMemberInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "type",
@@ -152,7 +153,7 @@ class CampaignMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "is_active",
@@ -215,7 +216,7 @@ class DealStageChangeInline(admin.TabularInline):
 
 
 @admin.register(Deal)
-class DealAdmin(ServiceAdmin):
+class DealAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saves go through deal_create / deal_update, so an admin edit is checked and recorded as
     every other change is: a stage change gets its history row and sets or clears closed_at, a
     lost deal needs a reason, a won deal makes its lead a customer, line items set the amount and
@@ -330,7 +331,7 @@ class DealStageChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SalesTarget)
-class SalesTargetAdmin(admin.ModelAdmin):
+class SalesTargetAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["period_start", "period", "owner", "team", "amount", "currency"]
     list_select_related = ["owner", "team"]
     list_filter = ["period", "team", "currency"]
@@ -340,7 +341,7 @@ class SalesTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebForm)
-class WebFormAdmin(admin.ModelAdmin):
+class WebFormAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "is_active", "source", "campaign", "owner", "team"]
     list_select_related = ["campaign", "owner", "team"]
     list_filter = ["is_active", "source", "team"]

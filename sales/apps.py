@@ -157,3 +157,7 @@ class SalesConfig(AppConfig):
 
         register_demo_seeder(order=20, name="sales", seeder=seed_sales)
         register_record_type(model=Deal, payload=deal_payload, visible=deal_list_visible)
+
+        from sales.history import record_histories_register
+
+        record_histories_register()

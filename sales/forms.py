@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import records_visible_to, user_list_active
+from crm.forms import FieldSecurityFormMixin
 from customers.models import Customer, Product
 from customers.selectors.customers import customer_list_visible
 from customers.views.records import RecordPickerInput
@@ -85,8 +86,10 @@ class CustomerPickerField(forms.ModelChoiceField):
         )
 
 
-class QuickDealForm(forms.Form):
+class QuickDealForm(FieldSecurityFormMixin, forms.Form):
     """The board's quick add: a new deal in the first open stage of the board's pipeline."""
+
+    secured_model = Deal
 
     name = forms.CharField(label=_("Deal name"), max_length=200)
     customer = CustomerPickerField()
@@ -97,16 +100,19 @@ class QuickDealForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customer_list_visible(user=user)
+        self.fields_secure(user=user)
 
     def service_values(self) -> dict[str, Any]:
         values = dict(self.cleaned_data)
-        if values["amount"] is None:
-            del values["amount"]
+        if values.get("amount") is None:
+            values.pop("amount", None)
         return values
 
 
-class DealForm(forms.Form):
+class DealForm(FieldSecurityFormMixin, forms.Form):
     """A deal's fields as the service takes them; the stage implies its pipeline."""
+
+    secured_model = Deal
 
     name = forms.CharField(label=_("Name"), max_length=200)
     customer = CustomerPickerField()
@@ -175,6 +181,7 @@ class DealForm(forms.Form):
             user=user, queryset=Campaign.objects.all()
         )
         self.is_new = deal is None
+        self.fields_secure(user=user)
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
@@ -185,15 +192,14 @@ class DealForm(forms.Form):
         values["stage"] = Stage.objects.select_related("pipeline").get(pk=values["stage"])
         if self.is_new:
             # Left empty, the service fills these in (assignment rules, default currency).
-            for name in ("owner", "team", "currency", "source"):
-                if not values[name]:
-                    del values[name]
-            if values["amount"] is None:
-                del values["amount"]
+            for name in ("owner", "team", "currency", "source", "amount"):
+                if values.get(name) in (None, ""):
+                    values.pop(name, None)
             return values
-        if values["amount"] is None:
+        if "amount" in values and values["amount"] is None:
             values["amount"] = 0
-        values["currency"] = values["currency"] or settings.CRM_DEFAULT_CURRENCY
+        if "currency" in values:
+            values["currency"] = values["currency"] or settings.CRM_DEFAULT_CURRENCY
         return values
 
 

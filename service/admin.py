@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin_services import ReadOnlyAdmin, ServiceAdmin, changed_values, given_values
 from service.models import (
@@ -108,7 +109,7 @@ class HolidayAdmin(ServiceAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ServiceAdmin):
+class SlaPolicyAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saved through the SLA setup services: positive targets, resolution no sooner than the
     first response, one active policy per tier × priority (the clash is named)."""
 
@@ -142,7 +143,7 @@ class SlaPolicyAdmin(ServiceAdmin):
 
 
 @admin.register(TicketCategory)
-class TicketCategoryAdmin(ServiceAdmin):
+class TicketCategoryAdmin(SimpleHistoryAdmin, ServiceAdmin):
     list_display = ["name", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -222,7 +223,7 @@ def _service_values(values: dict) -> dict:
 
 
 @admin.register(Ticket)
-class TicketAdmin(ServiceAdmin):
+class TicketAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saves go through the ticket services, so an admin edit is checked and recorded as every
     other change is: a new priority re-times the SLA, a new assignee is told, a status change
     follows the workflow and is recorded in the history (with the SLA clocks and the survey on
@@ -372,7 +373,7 @@ class SatisfactionSurveyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CannedResponse)
-class CannedResponseAdmin(ServiceAdmin):
+class CannedResponseAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saved through the canned response services: a new one is the admin's own, and is shared
     only with a team they belong to (an admin may share with any)."""
 

@@ -104,3 +104,7 @@ class ServiceConfig(AppConfig):
         register_record_type(
             model=SatisfactionSurvey, payload=survey_payload, visible=survey_list_visible
         )
+
+        from service.history import record_histories_register
+
+        record_histories_register()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_list_active, user_team_ids
+from crm.forms import FieldSecurityFormMixin
 from customers.models import Customer
 from customers.selectors.customers import customer_list_visible
 from customers.views.records import RecordPickerInput
@@ -74,8 +75,10 @@ def _category_choices() -> QuerySet[TicketCategory]:
     return TicketCategory.objects.filter(is_active=True).order_by("name")
 
 
-class TicketFieldsForm(forms.Form):
+class TicketFieldsForm(FieldSecurityFormMixin, forms.Form):
     """The fields a new ticket and an edited one share."""
+
+    secured_model = Ticket
 
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(
@@ -94,10 +97,11 @@ class TicketFieldsForm(forms.Form):
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _category_choices()
         self.fields["team"].queryset = Team.objects.order_by("name")
+        self.fields_secure(user=user)
 
     def clean_tags(self) -> list[str]:
         return _tag_names(self.cleaned_data["tags"])
@@ -116,7 +120,7 @@ class TicketCreateForm(TicketFieldsForm):
     field_order = ["customer", "subject", "description"]
 
     def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["customer"].queryset = customer_list_visible(user=user)
         self.fields["assignee"].queryset = user_list_active()
         self.fields["team"].help_text = _("Left empty, the assignee's team.")
@@ -125,8 +129,8 @@ class TicketCreateForm(TicketFieldsForm):
         values = dict(self.cleaned_data)
         # Left empty, the service decides (the creator and their team).
         for name in ("assignee", "team", "category"):
-            if values[name] is None:
-                del values[name]
+            if values.get(name) is None:
+                values.pop(name, None)
         return values
 
 

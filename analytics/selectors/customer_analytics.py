@@ -31,7 +31,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.charts import Chart, Series
+from analytics.charts import Chart, Series, chart_fields_hidden, chart_hidden
 from analytics.dashboard_filters import DashboardFilter, dashboard_cached
 from analytics.models import CustomerValue
 from analytics.services.customer_values import (
@@ -88,6 +88,13 @@ CHART_TITLES = {
     "rfm-tiers": gettext_lazy("RFM value tiers"),
     "clv-by-tier": gettext_lazy("Customer lifetime value by value tier"),
     "top-customers": gettext_lazy("Top customers by lifetime value"),
+}
+
+# The securable customer fields each chart is computed from (crm.accounts.field_security).
+CHART_FIELDS = {
+    "age-histogram": ((Customer, "birthday"),),
+    "age-income": ((Customer, "birthday"), (Customer, "annual_income")),
+    "spend-by-city": ((Customer, "city"),),
 }
 
 
@@ -583,6 +590,9 @@ def customer_analytics_chart(*, key: str, user: User, filters: DashboardFilter) 
 
     KeyError for an unknown key."""
     build = CUSTOMER_CHARTS[key]
+    hidden = chart_fields_hidden(user=user, fields=CHART_FIELDS.get(key, ()))
+    if hidden:
+        return chart_hidden(key=key, title=str(CHART_TITLES[key]), fields=hidden)
     return dashboard_cached(
         user=user,
         filters=filters,

@@ -31,13 +31,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, DateField, F, Max, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from analytics.charts import Chart, Series
+from analytics.charts import Chart, Series, chart_fields_hidden, chart_hidden
 from analytics.dashboard_filters import (
     GRANULARITY_MONTH,
     DashboardFilter,
@@ -61,7 +62,7 @@ from crm.accounts.selectors import (
 )
 from customers.models import Customer, Order
 from customers.selectors.customers import customer_list_visible
-from sales.models import SalesTarget, Stage
+from sales.models import Deal, SalesTarget, Stage
 from sales.selectors.deals import board_column_totals, deal_list_visible
 from sales.selectors.forecasts import (
     GROUP_REP,
@@ -78,6 +79,7 @@ from sales.selectors.reports import (
     report_funnel,
     report_outcomes,
 )
+from service.models import Ticket
 from service.selectors.metrics import MetricsScope, ServiceMetrics, metrics_for
 
 TOP_CUSTOMERS = 10
@@ -814,9 +816,35 @@ REP_CHARTS: dict[str, ChartBuilder] = {
 }
 
 
+# The securable fields each chart's figures are computed from (crm.accounts.field_security),
+# and the chart's title for when they are hidden.
+CHART_FIELDS: dict[str, tuple[str, tuple[tuple[type[Model], str], ...]]] = {
+    "pipeline": (gettext_lazy("Pipeline by stage"), ((Deal, "amount"),)),
+    "my_pipeline": (gettext_lazy("My pipeline"), ((Deal, "amount"),)),
+    "forecast": (
+        gettext_lazy("Forecast against target"),
+        ((Deal, "amount"), (Deal, "forecast_category")),
+    ),
+    "my_targets": (
+        gettext_lazy("My targets"),
+        ((Deal, "amount"), (Deal, "forecast_category")),
+    ),
+    "csat": (gettext_lazy("Customer satisfaction"), ((Ticket, "satisfaction_rating"),)),
+}
+
+
 def dashboard_chart(*, user: User, key: str, filters: DashboardFilter) -> Chart:
-    """Chart `key` of either dashboard for `user`, cached for a minute; KeyError if unknown."""
+    """Chart `key` of either dashboard for `user`, cached for a minute; KeyError if unknown.
+
+    A chart computed from a field hidden from `user` comes without figures, saying so: zeros
+    would mislead, and the figures would reveal the values. It is decided before the cache, so a
+    new field rule applies at once."""
     build = MANAGER_CHARTS.get(key) or REP_CHARTS[key]
+    if key in CHART_FIELDS:
+        title, fields = CHART_FIELDS[key]
+        hidden = chart_fields_hidden(user=user, fields=fields)
+        if hidden:
+            return chart_hidden(key=key, title=str(title), fields=hidden)
     return dashboard_cached(
         user=user,
         filters=filters,

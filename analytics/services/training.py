@@ -3,7 +3,9 @@
 A retrain is a ModelVersion that goes queued -> training -> scoring -> done (or failed).
 - Lock: the version takes `PredictiveModel.training_version` with a conditional UPDATE, so two
   retrains of one model never run at once. A lock older than the Celery hard time limit belonged
-  to a worker that died; the next retrain takes it over and marks that version failed.
+  to a worker that died; the next retrain takes it over and marks that version failed. On
+  PostgreSQL a run also holds the version's run lock, which dies with its worker: the task the
+  broker delivers again takes the same version up at once (no second version is made).
 - Promotion: the new version becomes active only if its held-out ROC AUC is not worse than the
   active version's. Activation is one short transaction after the artifact is saved, so a crash
   at any point before leaves the active version as it was.
@@ -35,8 +37,14 @@ from analytics.models import ModelVersion, PredictiveModel
 from analytics.services.jobs import progress_save, stale_before
 from analytics.specs import ModelSpec, NotEnoughData, model_spec
 from crm.accounts.models import User
+from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
+from crm.run_locks import MODEL_TRAINING, run_lock, run_locks_supported
 
 logger = logging.getLogger(__name__)
+
+
+# A version in one of these states whose run lock is free lost its worker.
+_UNDER_WAY = (ModelVersion.Status.TRAINING, ModelVersion.Status.SCORING)
 
 
 class ModelBusy(Exception):
@@ -98,8 +106,20 @@ def model_retrain_request(
     if queue:
         from analytics.tasks.training import model_train_task
 
-        transaction.on_commit(lambda: model_train_task.delay(version.pk))
+        task_send_on_commit(
+            task=model_train_task, args=(version.pk,), on_unsent=lambda: _unsent(version)
+        )
     return version
+
+
+def _unsent(version: ModelVersion) -> None:
+    ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.QUEUED).update(
+        status=ModelVersion.Status.FAILED,
+        stage="",
+        error=str(BROKER_UNREACHABLE_MESSAGE),
+        finished_at=timezone.now(),
+    )
+    _release(version)
 
 
 def _release(version: ModelVersion) -> None:
@@ -149,10 +169,44 @@ def _decide(version: ModelVersion) -> None:
 
 def model_train_run(*, version_id: int) -> ModelVersion:
     """Train, judge, register and (if promoted) score with one queued version. Safe to run twice:
-    a version that is no longer queued, or has lost the lock, is left alone."""
-    version = ModelVersion.objects.select_related("model").get(pk=version_id)
-    if version.status != ModelVersion.Status.QUEUED or not _still_holds_lock(version):
-        return version
+    a version that has lost the model's lock, or that a live worker is running, is left alone;
+    one whose worker died (the broker delivers the task again) is taken up again."""
+    with run_lock(kind=MODEL_TRAINING, pk=version_id) as ours:
+        version = ModelVersion.objects.select_related("model").get(pk=version_id)
+        if not ours or not _still_holds_lock(version):
+            return version
+        if version.status == ModelVersion.Status.QUEUED:
+            steps = _train_and_score
+        elif version.status in _UNDER_WAY and run_locks_supported():
+            steps = _resume
+        else:
+            return version
+        try:
+            steps(version)
+            progress_save(
+                version,
+                progress=100,
+                stage="",
+                status=ModelVersion.Status.DONE,
+                finished_at=timezone.now(),
+            )
+        except Exception as error:
+            if not isinstance(error, NotEnoughData):
+                logger.exception("training %s v%s failed", version.model.name, version.number)
+            progress_save(
+                version,
+                progress=version.progress,
+                stage="",
+                status=ModelVersion.Status.FAILED,
+                error=str(error) or error.__class__.__name__,
+                finished_at=timezone.now(),
+            )
+        finally:
+            _release(version)
+    return version
+
+
+def _train_and_score(version: ModelVersion) -> None:
     model = version.model
     spec = model_spec(model.kind)
     started = time.monotonic()
@@ -163,74 +217,65 @@ def model_train_run(*, version_id: int) -> ModelVersion:
         status=ModelVersion.Status.TRAINING,
         started_at=timezone.now(),
     )
-    try:
-        training = spec.training_set(model)
-        progress_save(version, progress=30, stage=_("Fitting"))
-        fitted = spec.fit(training, model)
-        pipeline = fitted.pipeline
-        classes = list(pipeline.classes_)
-        progress_save(version, progress=60, stage=_("Judging on held-out rows"))
-        metrics = _evaluate(pipeline, training, classes)
-        metrics["split"] = training.split
-        if fitted.selection:
-            metrics["selection"] = fitted.selection
-        columns = training.features.columns
-        importance = feature_importance(pipeline, training.test, training.y_test, columns=columns)
-        reference = reference_row(training.train, columns=columns)
-        content, sha256 = artifact_dumps(
-            {"pipeline": pipeline, "columns": columns, "reference": reference, "classes": classes}
-        )
-        version.artifact.save(
-            f"{model.name}-v{version.number}.joblib", ContentFile(content), save=False
-        )
-        y_train = np.asarray(training.y_train)
-        progress_save(
-            version,
-            progress=70,
-            stage=_("Registering"),
-            algorithm=fitted.algorithm,
-            parameters=fitted.parameters,
-            features=columns,
-            train_rows=len(training.train),
-            test_rows=len(training.test),
-            positive_rate=float(np.mean(y_train == classes[-1])) if len(classes) == 2 else None,
-            metrics=metrics,
-            feature_importance=importance,
-            training_seconds=round(time.monotonic() - started, 2),
-            artifact=version.artifact.name,
-            artifact_sha256=sha256,
-        )
-        _decide(version)
-        model.refresh_from_db(fields=["active_version"])
-        if model.active_version_id == version.pk and spec.scoring_batches is not None:
-            progress_save(
-                version, progress=75, stage=_("Scoring"), status=ModelVersion.Status.SCORING
-            )
-            bundle = Bundle(
-                pipeline=pipeline, columns=columns, reference=reference, classes=classes
-            )
-            _score_all(version=version, spec=spec, bundle=bundle)
-        progress_save(
-            version,
-            progress=100,
-            stage="",
-            status=ModelVersion.Status.DONE,
-            finished_at=timezone.now(),
-        )
-    except Exception as error:
-        if not isinstance(error, NotEnoughData):
-            logger.exception("training %s v%s failed", model.name, version.number)
-        progress_save(
-            version,
-            progress=version.progress,
-            stage="",
-            status=ModelVersion.Status.FAILED,
-            error=str(error) or error.__class__.__name__,
-            finished_at=timezone.now(),
-        )
-    finally:
-        _release(version)
-    return version
+    training = spec.training_set(model)
+    progress_save(version, progress=30, stage=_("Fitting"))
+    fitted = spec.fit(training, model)
+    pipeline = fitted.pipeline
+    classes = list(pipeline.classes_)
+    progress_save(version, progress=60, stage=_("Judging on held-out rows"))
+    metrics = _evaluate(pipeline, training, classes)
+    metrics["split"] = training.split
+    if fitted.selection:
+        metrics["selection"] = fitted.selection
+    columns = training.features.columns
+    importance = feature_importance(pipeline, training.test, training.y_test, columns=columns)
+    reference = reference_row(training.train, columns=columns)
+    content, sha256 = artifact_dumps(
+        {"pipeline": pipeline, "columns": columns, "reference": reference, "classes": classes}
+    )
+    version.artifact.save(
+        f"{model.name}-v{version.number}.joblib", ContentFile(content), save=False
+    )
+    y_train = np.asarray(training.y_train)
+    progress_save(
+        version,
+        progress=70,
+        stage=_("Registering"),
+        algorithm=fitted.algorithm,
+        parameters=fitted.parameters,
+        features=columns,
+        train_rows=len(training.train),
+        test_rows=len(training.test),
+        positive_rate=float(np.mean(y_train == classes[-1])) if len(classes) == 2 else None,
+        metrics=metrics,
+        feature_importance=importance,
+        training_seconds=round(time.monotonic() - started, 2),
+        artifact=version.artifact.name,
+        artifact_sha256=sha256,
+    )
+    _decide(version)
+    bundle = Bundle(pipeline=pipeline, columns=columns, reference=reference, classes=classes)
+    _score_if_active(version, spec=spec, bundle=bundle)
+
+
+def _score_if_active(version: ModelVersion, *, spec: ModelSpec, bundle: Bundle) -> None:
+    version.model.refresh_from_db(fields=["active_version"])
+    if version.model.active_version_id == version.pk and spec.scoring_batches is not None:
+        progress_save(version, progress=75, stage=_("Scoring"), status=ModelVersion.Status.SCORING)
+        _score_all(version=version, spec=spec, bundle=bundle)
+
+
+def _resume(version: ModelVersion) -> None:
+    """Take up a version whose worker died: train it again from the start if it was not judged
+    yet, otherwise score again with its registered artifact (a score replaces the customer's
+    earlier one, so scoring twice still leaves one score per customer)."""
+    if version.decision == ModelVersion.Decision.PENDING:
+        if version.artifact:
+            version.artifact.delete(save=False)
+        _train_and_score(version)
+        return
+    spec = model_spec(version.model.kind)
+    _score_if_active(version, spec=spec, bundle=bundle_load(version=version))
 
 
 def _score_all(*, version: ModelVersion, spec: ModelSpec, bundle: Bundle) -> int:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from collaboration.models import CalendarFeed, Event, EventAttendee, EventGuest
 from collaboration.selectors.tasks import content_type_label
@@ -39,7 +40,7 @@ def _kept_rows(formset) -> list[dict]:
 
 
 @admin.register(Event)
-class EventAdmin(ServiceAdmin):
+class EventAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saves go through event_create / event_update, so an admin edit moves the version on,
     re-arms the reminder when the start moves, invites new attendees and tells them of a new
     time, and checks the guests, as every other change does. A refusal is reported at the top of

@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from collaboration.models import Attachment
 from collaboration.selectors.files import ATTACHABLE_TYPES, record_from_label
@@ -53,7 +54,7 @@ class AttachmentAddForm(forms.ModelForm):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ServiceAdmin):
+class AttachmentAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Files are added through attachment_add, so the content check and the record's visibility
     hold here too, and removed through attachment_delete, which also removes the stored file.
     The stored file is never linked to directly: the download goes through the checked view."""

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from collaboration.models import Task, TaskComment
 from collaboration.services.task_comments import task_comment_add, task_comment_delete
@@ -34,7 +35,7 @@ class TaskCommentInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(ServiceAdmin):
+class TaskAdmin(SimpleHistoryAdmin, ServiceAdmin):
     """Saves go through task_create / task_update, so an admin edit moves the version on (a page
     or API client holding the old one gets a conflict), re-arms the reminder when the due time
     changes and tells a new assignee, as every other change does. A change the service refuses

@@ -26,6 +26,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from collaboration.models import CalendarFeed, Event, EventAttendee, EventGuest
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, TeamMembership, User
 from crm.accounts.selectors import (
     record_is_editable_by,
@@ -85,14 +86,18 @@ def guest_records_visible(
 
 
 def guest_search(*, user: User, query: str, limit: int = GUEST_SEARCH_LIMIT) -> list[Model]:
-    """Customers `user` may see whose name or email contains `query`, for the guest picker."""
+    """Customers `user` may see whose name, or email if they may see it, contains `query`, for
+    the guest picker."""
     query = (query or "").strip()
     content_type = guest_content_type("customers.customer")
     if not query or content_type is None:
         return []
     model = content_type.model_class()
     records = records_visible_to(user=user, queryset=model._default_manager.all())
-    records = records.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    matches = Q(name__icontains=query)
+    if field_access(user=user, model=model).can_see("email"):
+        matches |= Q(email__icontains=query)
+    records = records.filter(matches)
     if any(f.name == "erased_at" for f in model._meta.get_fields()):
         records = records.filter(erased_at__isnull=True)
     return list(records.order_by("name", "pk")[:limit])

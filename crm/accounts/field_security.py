@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db import models
 
 from crm.accounts.models import FieldRule
-from crm.accounts.roles import ADMIN
+from crm.accounts.selectors import user_is_admin
 
 _SECURABLE: dict[str, tuple[str, ...]] = {}
 
@@ -58,16 +58,24 @@ def _rules_by_model(user) -> dict[str, FieldAccess]:
     if cached is not None:
         return cached
     access: dict[str, FieldAccess] = {}
-    role_ids = list(user.groups.values_list("id", flat=True))
-    if role_ids and not user.groups.filter(name=ADMIN).exists():
-        levels: dict[tuple[str, str], dict[int, int]] = {}
-        rules = FieldRule.objects.filter(role_id__in=role_ids).values_list(
-            "content_type__app_label", "content_type__model", "field_name", "role_id", "access"
+    if not user_is_admin(user):
+        # Each of the user's roles with each of its rules, or once with none: the roles and the
+        # rules in one query, as every page asks this once.
+        rows = user.groups.values_list(
+            "id",
+            "field_rules__content_type__app_label",
+            "field_rules__content_type__model",
+            "field_rules__field_name",
+            "field_rules__access",
         )
-        for app_label, model_name, field_name, role_id, rule_access in rules:
-            levels.setdefault((f"{app_label}.{model_name}", field_name), {})[role_id] = _LEVEL[
-                rule_access
-            ]
+        role_ids: set[int] = set()
+        levels: dict[tuple[str, str], dict[int, int]] = {}
+        for role_id, app_label, model_name, field_name, rule_access in rows:
+            role_ids.add(role_id)
+            if rule_access is not None:
+                levels.setdefault((f"{app_label}.{model_name}", field_name), {})[role_id] = _LEVEL[
+                    rule_access
+                ]
         hidden: dict[str, set[str]] = {}
         read_only: dict[str, set[str]] = {}
         for (label, field_name), by_role in levels.items():
@@ -90,3 +98,16 @@ def field_access(*, user, model: type[models.Model]) -> FieldAccess:
     if user is None or not user.is_authenticated or user.is_superuser:
         return OPEN_ACCESS
     return _rules_by_model(user).get(model._meta.label_lower, OPEN_ACCESS)
+
+
+def filterset_drop_hidden(filterset, *, user):
+    """`filterset` (a django-filter FilterSet) without the filters on fields hidden from `user`,
+    so a list cannot be narrowed by a value the user may not see; its form loses them too."""
+    access = field_access(user=user, model=filterset._meta.model)
+    filterset.hidden_fields = access.hidden
+    for name, declared in list(filterset.filters.items()):
+        field_name = declared.field_name.split("__")[0].removesuffix("_id")
+        if not access.can_see(field_name):
+            del filterset.filters[name]
+            filterset.form.fields.pop(name, None)
+    return filterset

@@ -5,7 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.accounts.models import User
+from crm.accounts.models import FieldRule, User
+from crm.accounts.services import VISIBLE
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -49,3 +50,54 @@ class ApiTokenForm(forms.Form):
         if day is None:
             return None
         return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("code from your authenticator app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].replace(" ", "")
+
+
+class FieldRulesForm(forms.Form):
+    """One record type's rules as a matrix: a choice of visible, read-only or hidden for each
+    securable field and role. `changes()` gives the cells that differ from the stored rules."""
+
+    def __init__(self, *args, model, fields: tuple[str, ...], roles, matrix: dict, **kwargs):
+        super().__init__(*args, prefix=model._meta.label_lower.replace(".", "-"), **kwargs)
+        self.model = model
+        self.title = model._meta.verbose_name_plural
+        self.roles = list(roles)
+        self.matrix = matrix
+        self.rows = []
+        choices = [(VISIBLE, _("Visible")), *FieldRule.Access.choices]
+        for field_name in fields:
+            cells = []
+            for role in self.roles:
+                name = f"{field_name}__{role.pk}"
+                self.fields[name] = forms.ChoiceField(
+                    label=f"{model._meta.get_field(field_name).verbose_name} · {role.name}",
+                    choices=choices,
+                    initial=matrix.get((field_name, role.pk), VISIBLE),
+                )
+                cells.append(name)
+            self.rows.append((model._meta.get_field(field_name).verbose_name, cells))
+
+    @property
+    def table(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(label, [self[name] for name in cells]) for label, cells in self.rows]
+
+    def changes(self) -> dict:
+        roles = {role.pk: role for role in self.roles}
+        changes = {}
+        for name, value in self.cleaned_data.items():
+            field_name, role_id = name.rsplit("__", 1)
+            if self.matrix.get((field_name, int(role_id)), VISIBLE) != value:
+                changes[(field_name, roles[int(role_id)])] = value
+        return changes

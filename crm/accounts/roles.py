@@ -1,7 +1,8 @@
 """The five roles, as Django groups, and the model permissions each starts with.
 
 A grant names an app label (every model of the app) or `app_label.model`, with the actions
-allowed. Groups only ever gain permissions here, so what an admin adds in the admin is kept.
+allowed. Groups only ever gain permissions here, so what an admin adds in the admin is kept,
+except writing the audit trail, which no role may hold.
 """
 
 from django.apps import apps as global_apps
@@ -141,6 +142,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
 }
 
 
+# The audit log and every record's history are appended to by the services alone: no role, not
+# even Admin, may add, change or delete them, and a role given one in the admin loses it again.
+AUDIT_TRAIL_WRITES = (
+    Q(content_type__app_label="audit") | Q(content_type__model__startswith="historical")
+) & ~Q(codename__startswith="view_")
+
+
 def _grant_condition(grants: dict[str, tuple[str, ...]]) -> Q:
     condition = Q(pk__in=[])
     for target, actions in grants.items():
@@ -174,10 +182,12 @@ def sync_roles(*, apps=global_apps, using: str = "default") -> None:
     _ensure_permissions(apps, using)
     for role, grants in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.using(using).get_or_create(name=role)
-        permissions = Permission.objects.using(using)
+        permissions = Permission.objects.using(using).exclude(AUDIT_TRAIL_WRITES)
         if grants != ALL_PERMISSIONS:
             permissions = permissions.filter(_grant_condition(grants))
         group.permissions.add(*permissions.values_list("pk", flat=True))
+        audit_writes = Permission.objects.using(using).filter(AUDIT_TRAIL_WRITES)
+        group.permissions.remove(*audit_writes.values_list("pk", flat=True))
 
 
 def sync_roles_after_migrate(sender, using: str = "default", apps=global_apps, **kwargs) -> None:

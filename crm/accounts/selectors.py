@@ -21,12 +21,23 @@ owner field has another name (a task's assignee) names it in `visibility_owner_f
 import hashlib
 import hmac
 
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, CharField, Model, Q, QuerySet, Value, When
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.accounts.models import ApiToken, RecordShare, Team, TeamMembership, User
-from crm.accounts.roles import ADMIN
+from crm.accounts.models import (
+    ApiToken,
+    FieldRule,
+    RecordShare,
+    Team,
+    TeamMembership,
+    User,
+    UserSession,
+)
+from crm.accounts.roles import ADMIN, ROLE_PERMISSIONS
 
 _TEAM_IDS_CACHE = "_crm_visible_team_ids"
 _IS_ADMIN_CACHE = "_crm_is_admin"
@@ -203,3 +214,54 @@ def api_token_find(*, token: str) -> ApiToken | None:
     if not hmac.compare_digest(presented, found.key_hash):
         return None
     return found
+
+
+# The session's own data carries when it was last seen, rounded to the minute, so the idle check
+# costs no query and the session is saved at most once a minute.
+SESSION_LAST_SEEN_KEY = "crm_last_seen"
+
+
+def user_session_list_for(*, user: User) -> QuerySet[UserSession]:
+    """The user's signed-in browser sessions, the most recently used first."""
+    return UserSession.objects.filter(user=user)
+
+
+def user_session_is_idle(*, session) -> bool:
+    """Whether a signed-in session went unused for longer than CRM_SESSION_IDLE_MINUTES (0 keeps
+    sessions until they expire)."""
+    idle_minutes = settings.CRM_SESSION_IDLE_MINUTES
+    seen = session.get(SESSION_LAST_SEEN_KEY)
+    if idle_minutes <= 0 or seen is None:
+        return False
+    return timezone.now().timestamp() - seen > idle_minutes * 60
+
+
+def two_factor_device_for(*, user: User) -> TOTPDevice | None:
+    """The user's confirmed authenticator app, if they set one up."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def user_must_use_two_factor(*, user: User) -> bool:
+    """Staff, superusers and the Admin role must sign in with a second factor when
+    CRM_REQUIRE_2FA_FOR_ADMINS is on."""
+    if not settings.CRM_REQUIRE_2FA_FOR_ADMINS or not user.is_authenticated:
+        return False
+    return user.is_staff or user_is_admin(user)
+
+
+def field_rule_roles() -> QuerySet[Group]:
+    """The roles field rules apply to: every role but Admin, which is never restricted."""
+    return Group.objects.filter(name__in=ROLE_PERMISSIONS).exclude(name=ADMIN).order_by("name")
+
+
+def field_rule_list() -> QuerySet[FieldRule]:
+    return FieldRule.objects.select_related("content_type", "role")
+
+
+def field_rule_matrix(*, model: type[Model]) -> dict[tuple[str, int], str]:
+    """The access of each (field name, role id) of `model` that has a rule."""
+    rules = FieldRule.objects.filter(content_type=ContentType.objects.get_for_model(model))
+    return {
+        (field_name, role_id): access
+        for field_name, role_id, access in rules.values_list("field_name", "role_id", "access")
+    }

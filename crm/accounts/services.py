@@ -6,18 +6,37 @@ import secrets
 import string
 import zoneinfo
 from datetime import datetime, timedelta
+from importlib import import_module
 
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.accounts.models import ApiToken, RecordShare, Team, TeamMembership, User
-from crm.accounts.roles import ROLE_PERMISSIONS
-from crm.accounts.selectors import user_is_admin
+from crm.accounts.field_security import securable_fields
+from crm.accounts.models import (
+    ApiToken,
+    FieldRule,
+    RecordShare,
+    Team,
+    TeamMembership,
+    User,
+    UserSession,
+)
+from crm.accounts.roles import ADMIN, ROLE_PERMISSIONS
+from crm.accounts.selectors import SESSION_LAST_SEEN_KEY, user_is_admin
+from crm.audit.context import request_origin
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 
 PREFERENCE_FIELDS = ("display_name", "phone", "time_zone", "language")
 
@@ -162,6 +181,12 @@ def api_token_create(
     )
     api_token.full_clean()
     api_token.save()
+    audit_event_record(
+        kind=AuditEvent.Kind.TOKEN_CREATED,
+        actor=user,
+        target=api_token,
+        details={"prefix": prefix, "read_only": read_only},
+    )
     return api_token, token
 
 
@@ -172,6 +197,12 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit_event_record(
+            kind=AuditEvent.Kind.TOKEN_REVOKED,
+            actor=actor,
+            target=token,
+            details={"prefix": token.prefix, "owner": token.user.get_username()},
+        )
     return token
 
 
@@ -192,3 +223,337 @@ def api_token_touch(*, token: ApiToken, ip_address: str | None) -> None:
     ).update(last_used_at=now, last_used_ip=ip_address)
     token.last_used_at = now
     token.last_used_ip = ip_address
+
+
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _session_store(session_key: str):
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def user_session_start(*, request: HttpRequest, user: User) -> UserSession:
+    """Note the signed-in session `request` now carries, so it shows among the user's sessions."""
+    now = timezone.now()
+    origin = request_origin(request)
+    request.session[SESSION_LAST_SEEN_KEY] = now.timestamp()
+    if request.session.session_key is None:
+        request.session.save()
+    user_session, _created = UserSession.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={
+            "user": user,
+            "ip_address": origin.ip_address,
+            "user_agent": origin.user_agent,
+            "last_seen_at": now,
+        },
+    )
+    return user_session
+
+
+def user_session_touch(*, request: HttpRequest) -> None:
+    """Note that the signed-in session was used: at most once a minute, in the session and in its
+    row (which is made again if it went missing)."""
+    now = timezone.now()
+    seen = request.session.get(SESSION_LAST_SEEN_KEY)
+    if seen is not None and now.timestamp() - seen < SESSION_TOUCH_INTERVAL.total_seconds():
+        return
+    request.session[SESSION_LAST_SEEN_KEY] = now.timestamp()
+    origin = request_origin(request)
+    changed = UserSession.objects.filter(session_key=request.session.session_key).update(
+        ip_address=origin.ip_address, user_agent=origin.user_agent, last_seen_at=now
+    )
+    if not changed and request.session.session_key:
+        UserSession.objects.get_or_create(
+            session_key=request.session.session_key,
+            defaults={
+                "user": request.user,
+                "ip_address": origin.ip_address,
+                "user_agent": origin.user_agent,
+                "last_seen_at": now,
+            },
+        )
+
+
+def user_session_forget(*, session_key: str | None) -> None:
+    """Drop the row of a session that is ending anyway (a logout)."""
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+def user_sessions_end(
+    *, user: User, actor: User | None, sessions: QuerySet[UserSession] | None = None
+) -> int:
+    """Sign `user` out of `sessions` (all of theirs by default): each session is deleted from the
+    session store, whichever backend holds it, and its row goes with it."""
+    ended = list(
+        (sessions if sessions is not None else UserSession.objects.all()).filter(user=user)
+    )
+    for user_session in ended:
+        _session_store(user_session.session_key).delete()
+    UserSession.objects.filter(pk__in=[user_session.pk for user_session in ended]).delete()
+    if ended:
+        audit_event_record(
+            kind=AuditEvent.Kind.SESSIONS_REVOKED,
+            actor=actor,
+            target=user,
+            details={"count": len(ended)},
+        )
+    return len(ended)
+
+
+def user_sessions_purge_expired() -> int:
+    """Remove the sessions idle for longer than the limit, store entry and row: their owners
+    would be signed out on their next request anyway."""
+    idle_minutes = settings.CRM_SESSION_IDLE_MINUTES
+    idle = (
+        timedelta(minutes=idle_minutes) + SESSION_TOUCH_INTERVAL
+        if idle_minutes > 0
+        else timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    )
+    expired = list(
+        UserSession.objects.filter(last_seen_at__lt=timezone.now() - idle).values_list(
+            "pk", "session_key"
+        )
+    )
+    for _pk, session_key in expired:
+        _session_store(session_key).delete()
+    UserSession.objects.filter(pk__in=[pk for pk, _key in expired]).delete()
+    return len(expired)
+
+
+def user_login_record(*, request: HttpRequest, user: User) -> None:
+    audit_event_record(kind=AuditEvent.Kind.LOGIN, actor=user, request=request)
+    user_session_start(request=request, user=user)
+
+
+def user_logout_record(*, request: HttpRequest, user: User | None) -> None:
+    if user is not None:
+        audit_event_record(kind=AuditEvent.Kind.LOGOUT, actor=user, request=request)
+    user_session_forget(session_key=request.session.session_key)
+
+
+def user_login_failed_record(
+    *, request: HttpRequest | None, username: str, two_factor: bool = False
+) -> None:
+    kind = AuditEvent.Kind.TWO_FACTOR_FAILED if two_factor else AuditEvent.Kind.LOGIN_FAILED
+    audit_event_record(kind=kind, username=username, request=request)
+
+
+def user_locked_out_record(*, request: HttpRequest | None, username: str) -> None:
+    audit_event_record(kind=AuditEvent.Kind.LOCKED_OUT, username=username, request=request)
+
+
+def user_password_changed(*, request: HttpRequest, user: User, previous_session_key: str) -> None:
+    """After a password change only the session that made it stays signed in. That session got
+    a new key with the change (Django cycles it); its row follows."""
+    audit_event_record(kind=AuditEvent.Kind.PASSWORD_CHANGED, actor=user, request=request)
+    user_sessions_end(
+        user=user,
+        actor=user,
+        sessions=UserSession.objects.exclude(session_key=previous_session_key),
+    )
+    UserSession.objects.filter(session_key=previous_session_key).update(
+        session_key=request.session.session_key
+    )
+
+
+# Two-factor authentication with a TOTP app. A user has at most one device: unconfirmed while
+# being set up, confirmed once they entered a code from it.
+TWO_FACTOR_DEVICE_NAME = "Authenticator app"
+
+
+def two_factor_setup_start(*, user: User) -> TOTPDevice:
+    """The unconfirmed device being set up, made with a fresh secret when there is none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TWO_FACTOR_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def two_factor_enable(*, request: HttpRequest, user: User, code: str) -> TOTPDevice:
+    """Confirm the device being set up with a code from it; the session counts as verified."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ValidationError(_("Start the set-up again: there is no device waiting."))
+    if not device.verify_token(code):
+        raise ValidationError({"code": _("That code is not right. Try the current one.")})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_event_record(kind=AuditEvent.Kind.TWO_FACTOR_ENABLED, actor=user, request=request)
+    otp_login(request, device)
+    return device
+
+
+def two_factor_disable(*, request: HttpRequest, user: User, code: str) -> None:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return
+    if not device.verify_token(code):
+        raise ValidationError({"code": _("That code is not right. Try the current one.")})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        audit_event_record(kind=AuditEvent.Kind.TWO_FACTOR_DISABLED, actor=user, request=request)
+
+
+def two_factor_verify(*, request: HttpRequest, user: User, code: str) -> TOTPDevice:
+    """Check the code of a user signing in. A wrong code is a failed login: it is recorded, and
+    django-axes counts it towards the lockout; django-otp makes each further try wait longer."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        raise ValidationError(_("Two-factor authentication is not set up for this account."))
+    allowed, _details = device.verify_is_allowed()
+    if allowed and device.verify_token(code):
+        return device
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username(), "two_factor": True},
+        request=request,
+    )
+    if not allowed:
+        raise ValidationError(
+            {"code": _("Too many wrong codes. Wait a moment, then try the current one.")}
+        )
+    raise ValidationError({"code": _("That code is not right. Try the current one.")})
+
+
+FIELD_RULE_PERMISSION = "accounts.change_fieldrule"
+VISIBLE = "visible"
+
+
+def _field_rule_target(*, model_label: str, field_name: str, role: Group) -> ContentType:
+    """The record type of a rule, once the field is known to be one rules may restrict."""
+    try:
+        model = django_apps.get_model(model_label)
+    except (LookupError, ValueError):
+        model = None
+    if model is None or not securable_fields(model):
+        raise ValidationError(
+            {
+                "model": _("“%(model)s” has no fields that rules can restrict.")
+                % {"model": model_label}
+            }
+        )
+    if field_name not in securable_fields(model):
+        raise ValidationError(
+            {
+                "field_name": _("“%(field)s” is not a field of %(model)s that rules can restrict.")
+                % {"field": field_name, "model": model._meta.verbose_name_plural}
+            }
+        )
+    if role.name == ADMIN:
+        raise ValidationError({"role": _("Admins always see and change every field.")})
+    return ContentType.objects.get_for_model(model)
+
+
+def _field_rule_change_record(
+    *,
+    actor: User,
+    rule: FieldRule | None,
+    model_label: str,
+    field_name: str,
+    role: Group,
+    previous: str,
+    access: str,
+) -> None:
+    audit_event_record(
+        kind=AuditEvent.Kind.FIELD_RULE_CHANGED,
+        actor=actor,
+        target=rule,
+        details={
+            "record_type": model_label,
+            "field": field_name,
+            "role": role.name,
+            "previous": previous,
+            "access": access,
+        },
+    )
+
+
+def field_rule_set(
+    *, actor: User, model_label: str, field_name: str, role: Group, access: str
+) -> FieldRule:
+    """Hide a field of customers, deals or tickets (`model_label`, "customers.customer") from
+    `role`, or make it read-only for it. A change is recorded in the audit log."""
+    if not actor.has_perm(FIELD_RULE_PERMISSION):
+        raise PermissionDenied(_("Only an admin can change field rules."))
+    content_type = _field_rule_target(model_label=model_label, field_name=field_name, role=role)
+    if access not in FieldRule.Access.values:
+        raise ValidationError({"access": _("Choose hidden or read-only.")})
+    with transaction.atomic():
+        rule = (
+            FieldRule.objects.select_for_update()
+            .filter(content_type=content_type, field_name=field_name, role=role)
+            .first()
+        )
+        previous = rule.access if rule is not None else VISIBLE
+        if rule is None:
+            rule = FieldRule.objects.create(
+                content_type=content_type, field_name=field_name, role=role, access=access
+            )
+        elif rule.access != access:
+            rule.access = access
+            rule.save(update_fields=["access", "updated_at"])
+        else:
+            return rule
+        _field_rule_change_record(
+            actor=actor,
+            rule=rule,
+            model_label=model_label,
+            field_name=field_name,
+            role=role,
+            previous=previous,
+            access=access,
+        )
+    return rule
+
+
+def field_rule_delete(*, actor: User, model_label: str, field_name: str, role: Group) -> None:
+    """Make the field visible and writable for `role` again; recorded in the audit log when there
+    was a rule."""
+    if not actor.has_perm(FIELD_RULE_PERMISSION):
+        raise PermissionDenied(_("Only an admin can change field rules."))
+    content_type = _field_rule_target(model_label=model_label, field_name=field_name, role=role)
+    with transaction.atomic():
+        rule = (
+            FieldRule.objects.select_for_update()
+            .filter(content_type=content_type, field_name=field_name, role=role)
+            .first()
+        )
+        if rule is None:
+            return
+        previous = rule.access
+        rule.delete()
+        _field_rule_change_record(
+            actor=actor,
+            rule=None,
+            model_label=model_label,
+            field_name=field_name,
+            role=role,
+            previous=previous,
+            access=VISIBLE,
+        )
+
+
+def field_rules_save(
+    *, actor: User, changes_by_model: dict[str, dict[tuple[str, Group], str]]
+) -> None:
+    """Set many rules at once (the rules page's matrices): for each record type's label, each
+    (field name, role) gets hidden, read-only or visible (no rule). All or nothing."""
+    with transaction.atomic():
+        for model_label, changes in changes_by_model.items():
+            for (field_name, role), access in changes.items():
+                if access == VISIBLE:
+                    field_rule_delete(
+                        actor=actor, model_label=model_label, field_name=field_name, role=role
+                    )
+                else:
+                    field_rule_set(
+                        actor=actor,
+                        model_label=model_label,
+                        field_name=field_name,
+                        role=role,
+                        access=access,
+                    )

@@ -6,7 +6,8 @@ relations' ids by small objects (`{"id": 7, "name": "...", "url": "..."}`), read
 as the records, which saves a client one request per related record.
 
 A view takes both with `FieldsMixin`; a serializer names what it can expand in
-`expandable_fields` (with `ExpandableSerializerMixin`). Unknown names are refused with 400
+`expandable_fields` (with `ExpandableSerializerMixin`). Unknown names, and fields hidden from the
+caller by a field rule, are refused with 400
 (`invalid_fields`, `invalid_expand`) in the API's error shape. Both apply to GET (and HEAD): a
 write's response is always the whole record, and a typo must not fail a write that was made.
 """
@@ -17,6 +18,8 @@ from drf_spectacular.settings import spectacular_settings
 from rest_framework import exceptions, serializers, status
 from rest_framework.fields import get_attribute
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
+
+from crm.accounts.field_security import field_access, securable_fields
 
 FIELDS = "fields"
 EXPAND = "expand"
@@ -115,6 +118,44 @@ def _trim(data, wanted: set[str]):
     return {**data, "results": _trim(data["results"], wanted)}
 
 
+def _query_field_name(name: str) -> str:
+    root = name.lstrip("-").split("__", 1)[0]
+    return root.removesuffix("_id")
+
+
+def _without_hidden_query_names(view, request) -> None:
+    """Drops the filters and sort keys on fields hidden from the caller, as unknown ones are
+    ignored: a filter or a sort on a hidden field would tell its values all the same."""
+    try:
+        model = view.get_serializer_class().Meta.model
+    except (AttributeError, AssertionError):
+        return
+    if not securable_fields(model):
+        return
+    hidden = field_access(user=request.user, model=model).hidden
+    if not hidden:
+        return
+    filterset_class = getattr(view, "filterset_class", None)
+    hidden_params = {
+        name
+        for name, declared in (getattr(filterset_class, "base_filters", None) or {}).items()
+        if _query_field_name(declared.field_name or name) in hidden
+    } | {name for name in request.query_params if _query_field_name(name) in hidden}
+    ordering = [
+        term
+        for value in request.query_params.getlist("ordering")
+        for term in value.split(",")
+        if _query_field_name(term.strip()) not in hidden
+    ]
+    query = request._request.GET.copy()
+    for name in hidden_params:
+        query.pop(name, None)
+    if "ordering" in query:
+        query.setlist("ordering", [",".join(ordering)] if ordering else [])
+    query._mutable = False
+    request._request.GET = query
+
+
 class FieldsMixin:
     """`?fields=` and `?expand=` for a view (put it first among the bases).
 
@@ -128,6 +169,7 @@ class FieldsMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        _without_hidden_query_names(self, request)
         if request.method not in READS:
             return
         expand = requested_names(request, EXPAND)

@@ -5,6 +5,76 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
+from crm.accounts.field_security import (
+    OPEN_ACCESS,
+    FieldAccess,
+    field_access,
+    securable_fields,
+)
+
+# Set in a serializer's context, the user whose field rules shape it when there is no request
+# (a webhook's payload is shaped for its subscription's owner).
+FIELD_ACCESS_USER = "field_access_user"
+NOT_YOURS_TO_CHANGE = _("You may not change this field.")
+
+
+class FieldSecurityMixin:
+    """Applies the caller's field rules (crm.accounts.field_security) to a model serializer.
+
+    A field hidden from the caller is not among the serializer's fields at all: it is absent
+    from every response, `?fields=` naming it is refused as an unknown name, and nothing is
+    expanded from it. A write naming a hidden or read-only field is refused with that field
+    named. `secured_by` ties a serializer field that shows or changes another field's value
+    (a customer's age is its birthday) to that field's rule.
+    """
+
+    secured_by: dict[str, str] = {}
+
+    def field_access(self) -> FieldAccess:
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        if model is None or not securable_fields(model):
+            return OPEN_ACCESS
+        user = self.context.get(FIELD_ACCESS_USER)
+        if user is None:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+        return field_access(user=user, model=model)
+
+    def _secured_name(self, name: str, field) -> str:
+        if name in self.secured_by:
+            return self.secured_by[name]
+        source = getattr(field, "source", None) or name
+        return name if source == "*" else source.split(".", 1)[0]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        access = self.field_access()
+        if access is OPEN_ACCESS:
+            return fields
+        for name, field in list(fields.items()):
+            secured = self._secured_name(name, field)
+            if not access.can_see(secured):
+                del fields[name]
+            elif not access.can_write(secured):
+                field.read_only = True
+                field.required = False
+        return fields
+
+    def to_internal_value(self, data):
+        access = self.field_access()
+        if isinstance(data, Mapping) and access is not OPEN_ACCESS:
+            refused = {
+                name
+                for name in data
+                if name in access.unwritable
+                or (name in self.secured_by and self.secured_by[name] in access.unwritable)
+            }
+            if refused:
+                raise serializers.ValidationError(
+                    {name: [NOT_YOURS_TO_CHANGE] for name in sorted(refused)}
+                )
+        return super().to_internal_value(data)
+
 
 class RefuseUnwritableFields:
     """Refuses fields it does not know and fields it does not let callers write.
@@ -27,8 +97,15 @@ class RefuseUnwritableFields:
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(RefuseUnwritableFields, serializers.ModelSerializer):
-    """For a resource's create and update: refuses unknown and read-only fields."""
+class StrictModelSerializer(
+    FieldSecurityMixin, RefuseUnwritableFields, serializers.ModelSerializer
+):
+    """For a resource's create and update: refuses unknown and read-only fields, and applies the
+    caller's field rules."""
+
+
+class SecuredModelSerializer(FieldSecurityMixin, serializers.ModelSerializer):
+    """For a record's read-only summary (what `?expand=` shows): the caller's field rules apply."""
 
 
 class StrictSerializer(RefuseUnwritableFields, serializers.Serializer):

@@ -9,4 +9,16 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from crm.audit import receivers  # noqa: F401
+        from crm.audit import receivers
+        from crm.navigation import NavItem, register_nav_item
+
+        register_nav_item(
+            NavItem(
+                key="audit",
+                label=_("Audit log"),
+                url_name="audit:event_list",
+                order=95,
+                permission="audit.view_auditevent",
+            )
+        )
+        receivers.permission_receivers_connect()

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "crm.accounts.middleware.SessionActivityMiddleware",
+    "crm.accounts.middleware.TwoFactorRequiredMiddleware",
     "crm.accounts.middleware.UserPreferencesMiddleware",
     "crm.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -127,9 +129,11 @@ REDIS_URL = env.REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Answers like an empty cache while Redis is down, so pages and the API keep working.
+            "BACKEND": "crm.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "crm",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -154,6 +158,9 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
+# Nothing reads a task's result; asking for one makes every send subscribe to the result store
+# first, which with Redis down blocks for twenty seconds and then raises.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -162,6 +169,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_TASK_TIME_LIMIT = env.env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_DEFAULT_RETRY_DELAY = 30
+# Sending a task to a broker that does not answer is tried four times over about two seconds;
+# then crm.queueing tells the caller, which marks its job failed with a message to retry.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 3,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env.env_str("TIME_ZONE", "UTC")
@@ -227,6 +243,10 @@ EMAIL_USE_SSL = env.env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The admin shows each record's history but cannot revert to it: a revert would write the old
+# values straight to the table, past the services that check and record every change.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 SESSION_COOKIE_HTTPONLY = True
 # Signed-in sessions end after this long without a request (crm.accounts.middleware).
 CRM_SESSION_IDLE_MINUTES = env.env_int("CRM_SESSION_IDLE_MINUTES", 60)
@@ -238,6 +258,8 @@ AXES_FAILURE_LIMIT = env.env_int("CRM_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env.env_int("CRM_LOGIN_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# The lockout page in the site's layout, with status 429.
+AXES_LOCKOUT_CALLABLE = "crm.accounts.views.login_locked_out"
 
 
 # Two-factor authentication (TOTP, django-otp): optional for everyone, required of admins and
@@ -259,6 +281,8 @@ CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages and the reports mailed to ADMINS mask encrypted fields and secrets (crm.security).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "crm.security.SensitiveDataReporterFilter"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -323,6 +347,8 @@ SPECTACULAR_SETTINGS = {
         "InterfaceLanguageEnum": "crm.accounts.models.INTERFACE_LANGUAGES",
         "CustomerLanguageEnum": "crm.settings.base.LANGUAGES",
         "MatchFieldEnum": "customers.importing.rows.KEY_FIELDS",
+        "FieldRuleAccessEnum": "crm.accounts.models.FieldRule.Access",
+        "RecordShareAccessEnum": "crm.accounts.models.RecordShare.Access",
     },
 }
 

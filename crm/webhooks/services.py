@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.accounts.selectors import user_is_admin
 from crm.signals import webhook_subscription_disabled
@@ -246,6 +247,26 @@ def _send_queue(delivery_id: int, *, countdown: float | None = None) -> None:
     )
 
 
+def _payload_for(payload: dict, *, owner: User, model: type[Model]) -> dict:
+    """The payload without the record's fields hidden from the subscription's owner, as the
+    API would answer them (crm.accounts.field_security)."""
+    hidden = field_access(user=owner, model=model).hidden
+    data = payload["data"]
+    if not hidden or not isinstance(data, dict):
+        return payload
+    changes = payload["changes"]
+    if isinstance(changes.get("changed_fields"), list):
+        changes = {
+            **changes,
+            "changed_fields": [name for name in changes["changed_fields"] if name not in hidden],
+        }
+    return {
+        **payload,
+        "data": {name: value for name, value in data.items() if name not in hidden},
+        "changes": changes,
+    }
+
+
 def webhook_deliveries_create(*, event: str, record: Model, extra: dict) -> list[WebhookDelivery]:
     """One delivery per active subscription to `event` whose owner may see `record`, each
     queued for sending. Called on commit by `event_publish`."""
@@ -291,7 +312,10 @@ def webhook_deliveries_create_many(
         )
         deliveries += [
             WebhookDelivery(
-                subscription=subscription, event=event, event_id=event_id, payload=payload
+                subscription=subscription,
+                event=event,
+                event_id=event_id,
+                payload=_payload_for(payload, owner=subscription.owner, model=type(record)),
             )
             for subscription in listeners
         ]

@@ -21,13 +21,18 @@ from crm.api.calls import call_service
 from crm.api.fields import ExpandableSerializerMixin, FieldsMixin
 from crm.api.pagination import CursorPagination, PageNumberPagination
 from crm.api.permissions import ModelPermissions
-from crm.api.serializers import StrictModelSerializer, representation_json
+from crm.api.serializers import (
+    SecuredModelSerializer,
+    StrictModelSerializer,
+    representation_json,
+)
 from customers.forms import CustomerApiFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
 from customers.services.customers import (
     COMPANY_EDITABLE_FIELDS,
     CUSTOMER_EDITABLE_FIELDS,
+    CUSTOMER_SENSITIVE_FIELDS,
     company_create,
     company_delete,
     company_update,
@@ -94,7 +99,7 @@ class CompanySummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomerSummarySerializer(serializers.ModelSerializer):
+class CustomerSummarySerializer(SecuredModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "email"]
@@ -110,12 +115,14 @@ class CustomerSerializer(ExpandableSerializerMixin, StrictModelSerializer):
         "owner": UserSummarySerializer,
         "team": TeamSummarySerializer,
     }
+    secured_by = {"age": "birthday"}
 
     class Meta:
         model = Customer
         fields = [
             "id",
             *CUSTOMER_EDITABLE_FIELDS,
+            *CUSTOMER_SENSITIVE_FIELDS,
             "age",
             "tags",
             "marketing_consent_at",
@@ -144,14 +151,22 @@ class CustomerSerializer(ExpandableSerializerMixin, StrictModelSerializer):
 
 def customer_payload(customer: Customer) -> dict:
     """The customer as GET /api/v1/customers/{id}/ shows it: the record of its webhook events,
-    read afresh so it shows the committed change (only its id once it is gone)."""
+    read afresh so it shows the committed change (only its id once it is gone).
+
+    The encrypted fields are left out: the delivery log keeps payloads in clear, and they would
+    leave the CRM for whatever URL a subscription names."""
     fresh = (
         Customer.objects.select_related("company", "owner", "team")
         .prefetch_related("tags")
         .filter(pk=customer.pk)
         .first()
     )
-    return representation_json(CustomerSerializer(fresh).data) if fresh else {"id": customer.pk}
+    if fresh is None:
+        return {"id": customer.pk}
+    payload = representation_json(CustomerSerializer(fresh).data)
+    for name in CUSTOMER_SENSITIVE_FIELDS:
+        payload.pop(name, None)
+    return payload
 
 
 class CustomerFilterSet(filters.FilterSet):
@@ -170,8 +185,9 @@ class CustomerFilterSet(filters.FilterSet):
     team = filters.NumberFilter(label=_("Team id"))
     tag = filters.CharFilter(label=_("Tag name; repeat for any of several"))
     city = filters.CharFilter(label=_("City, exactly"))
-    age_min = filters.NumberFilter()
-    age_max = filters.NumberFilter()
+    # On the birthday, so that a rule hiding it drops these too.
+    age_min = filters.NumberFilter(field_name="birthday")
+    age_max = filters.NumberFilter(field_name="birthday")
     spend_min = filters.NumberFilter(label=_("Total spend at least"))
     spend_max = filters.NumberFilter(label=_("Total spend at most"))
     contacted_after = filters.DateFilter(label=_("Last contact on or after"))

@@ -653,6 +653,11 @@ class CustomerImport:
         fields = {name for t in changed for name in t.changed} - {"tags"}
         fields |= {_FIELD_PAIRS[name] for name in fields if name in _FIELD_PAIRS}
         writing.customers_save_changes([t.customer for t in changed], fields)
+        writing.customers_history_add(
+            created=[t.customer for t in targets if t.is_new],
+            changed=[t.customer for t in changed],
+            user=self.actor,
+        )
         names = {name for t in targets for name in t.new_tags}
         if names:
             tags = {tag.name: tag.pk for tag in tag_list_get_or_create(names=names)}

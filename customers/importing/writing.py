@@ -3,7 +3,8 @@
 On PostgreSQL new customers go in with COPY, their ids reserved from the table's sequence first
 so the report can name them; elsewhere with bulk_create. Every write runs inside the batch's
 transaction, opened by the caller. These writes announce no customer.created or customer.updated
-event per row: the import announces itself once when it finishes (import.finished).
+event per row: the import announces itself once when it finishes (import.finished); each
+customer created or changed gets its row in the audit trail, written in bulk too.
 """
 
 import io
@@ -103,6 +104,17 @@ def customers_save_changes(customers: list[Customer], fields: set[str]) -> None:
         else:
             assignments = ", ".join(f'"{field.column}" = %s' for field in model_fields)
             cursor.executemany(f'UPDATE "{table}" SET {assignments} WHERE id = %s', rows)
+
+
+def customers_history_add(*, created: list[Customer], changed: list[Customer], user) -> None:
+    """The audit trail's row for each customer created or changed, as a save would have made,
+    attributed to the person importing: one bulk insert each instead of a save per customer."""
+    if created:
+        Customer.history.bulk_history_create(created, default_user=user, batch_size=_UPDATE_BATCH)
+    if changed:
+        Customer.history.bulk_history_create(
+            changed, update=True, default_user=user, batch_size=_UPDATE_BATCH
+        )
 
 
 def customer_tags_add(pairs: set[tuple[int, int]]) -> None:

@@ -14,7 +14,7 @@ can serve, rather than anywhere in it, which would read every row.
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.cleaning import fold_whitespace, phone_search_digits
@@ -135,6 +136,9 @@ class CustomerFilter:
         return cls(**values)
 
 
+_NO_FILTER = CustomerFilter()
+
+
 def _is_empty(value) -> bool:
     return value is None or value is False or value == "" or value == []
 
@@ -182,6 +186,14 @@ _JSON_READERS = {
 }
 
 
+# The filter keys that read a securable field, and that field.
+FILTERS_ON_FIELD = {
+    "city": "city",
+    "age_min": "birthday",
+    "age_max": "birthday",
+}
+
+
 def _years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
@@ -201,18 +213,20 @@ class _EqualsAny(Func):
     output_field = BooleanField()
 
 
-def _search_condition(term: str) -> Q:
+def _search_condition(term: str, hidden: frozenset[str]) -> Q:
     postgresql = connection.vendor == "postgresql"
     if postgresql and len(term) < TRIGRAM_LENGTH:
         condition = Q(name__istartswith=term) | Q(name__iendswith=term)
         companies = Company.objects.filter(Q(name__istartswith=term) | Q(name__iendswith=term))
     else:
-        condition = Q(name__icontains=term) | Q(email__icontains=term)
+        condition = Q(name__icontains=term)
+        if "email" not in hidden:
+            condition |= Q(email__icontains=term)
         companies = Company.objects.filter(name__icontains=term)
     # Phones are stored in E.164: a whole number typed in any format is normalised first; a
     # fragment (0013 8000) is also looked for as the digits typed.
     typed_digits = re.sub(r"\D", "", term)
-    if len(typed_digits) >= TRIGRAM_LENGTH:
+    if "phone" not in hidden and len(typed_digits) >= TRIGRAM_LENGTH:
         for digits in sorted({phone_search_digits(term), typed_digits}):
             condition |= Q(phone__contains=digits)
     company_ids = companies.order_by().values("pk")
@@ -223,12 +237,27 @@ def _search_condition(term: str) -> Q:
     return condition | Q(company_id__in=company_ids)
 
 
-def customer_list_filter(*, queryset: QuerySet[Customer], filters: CustomerFilter) -> QuerySet:
-    """Narrow `queryset` (already visible to someone) to the customers matching `filters`."""
+def customer_filter_hidden_keys(*, filters: CustomerFilter, hidden: frozenset[str]) -> list[str]:
+    """The keys of `filters` that narrow by a field hidden from the user (see FILTERS_ON_FIELD)."""
+    given = filters.to_json()
+    return [key for key, field in FILTERS_ON_FIELD.items() if key in given and field in hidden]
+
+
+def customer_list_filter(
+    *, queryset: QuerySet[Customer], filters: CustomerFilter, hidden: frozenset[str] = frozenset()
+) -> QuerySet:
+    """Narrow `queryset` (already visible to someone) to the customers matching `filters`.
+
+    Conditions on `hidden` fields are left out: a search or filter that matched on a field the
+    user may not see would tell them its value."""
+    dropped = {
+        _JSON_READERS[key][0] for key in customer_filter_hidden_keys(filters=filters, hidden=hidden)
+    }
+    filters = replace(filters, **{name: getattr(_NO_FILTER, name) for name in dropped})
     conditions = Q()
     search = fold_whitespace(filters.search)
     if search:
-        conditions &= _search_condition(search)
+        conditions &= _search_condition(search, hidden)
     if filters.statuses:
         conditions &= Q(status__in=filters.statuses)
     if filters.tiers:
@@ -292,7 +321,11 @@ def customer_list_visible(
 ) -> QuerySet[Customer]:
     customers = records_visible_to(user=user, queryset=Customer.objects.all())
     if filters is not None:
-        customers = customer_list_filter(queryset=customers, filters=filters)
+        customers = customer_list_filter(
+            queryset=customers,
+            filters=filters,
+            hidden=field_access(user=user, model=Customer).hidden,
+        )
     return customer_list_order(
         queryset=customers.select_related("company", "owner", "team"),
         ordering=ordering,
@@ -400,10 +433,21 @@ def segment_customers_visible(
 ) -> QuerySet[Customer]:
     """The segment's members now, among the customers `user` may see.
 
-    Raises ValueError when the saved filters no longer read as a filter.
+    The saved filters on fields hidden from `user` still apply: whoever saved them could see
+    those fields (segment_create refuses the others), and the pages still hide the values. The
+    search term matches only the fields `user` may see, as on the list. Raises ValueError when
+    the saved filters no longer read as a filter.
     """
     filters = CustomerFilter.from_json(segment.filters)
-    return customer_list_visible(user=user, filters=filters, ordering=ordering)
+    customers = records_visible_to(user=user, queryset=Customer.objects.all())
+    hidden = field_access(user=user, model=Customer).hidden - set(FILTERS_ON_FIELD.values())
+    return customer_list_order(
+        queryset=customer_list_filter(
+            queryset=customers, filters=filters, hidden=hidden
+        ).select_related("company", "owner", "team"),
+        ordering=ordering,
+        gather_first=customer_list_gathers_first(search=filters.search, city=filters.city),
+    )
 
 
 def customer_find_same(

@@ -45,6 +45,9 @@ CUSTOMER_EDITABLE_FIELDS = (
     "external_id",
     "custom_attributes",
 )
+# Encrypted at rest (crm.encryption); editable on the form and the API, but neither imported,
+# upserted nor merged, and never searched or filtered.
+CUSTOMER_SENSITIVE_FIELDS = ("identity_number", "private_notes")
 COMPANY_EDITABLE_FIELDS = (
     "name",
     "industry",
@@ -84,7 +87,9 @@ def validate_birthday(value: date | None) -> None:
 
 
 def _clean_customer_values(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - set(CUSTOMER_EDITABLE_FIELDS) - {"tags"}
+    unknown = (
+        set(values) - set(CUSTOMER_EDITABLE_FIELDS) - set(CUSTOMER_SENSITIVE_FIELDS) - {"tags"}
+    )
     if unknown:
         raise ValidationError(
             {name: _("This field cannot be set here.") for name in sorted(unknown)}

@@ -32,7 +32,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 from customers.models import Customer
 from customers.selectors.customers import CustomerFilter, customer_list_visible
 
@@ -76,39 +79,47 @@ def _choice_labels(field_name: str) -> dict[str, str]:
     return {value: str(label) for value, label in Customer._meta.get_field(field_name).flatchoices}
 
 
-def _columns() -> list[tuple[str, Callable[[Customer], Any]]]:
-    """(heading, value) of each column, in the active language; labels are translated once
-    per export rather than once per cell."""
+def _columns(hidden: frozenset[str]) -> list[tuple[str, Callable[[Customer], Any]]]:
+    """(heading, value) of each column the user may see, in the active language; labels are
+    translated once per export rather than once per cell."""
     gender, source, status, tier = map(_choice_labels, ("gender", "source", "status", "tier"))
     yes, no = _("yes"), _("no")
-    return [
-        (_("ID"), lambda customer: customer.pk),
-        (_("Name"), lambda customer: customer.name),
-        (_("Gender"), lambda customer: gender.get(customer.gender, customer.gender)),
-        (_("Birthday"), lambda customer: customer.birthday),
-        (_("Age"), lambda customer: customer.age),
-        (_("Email"), lambda customer: customer.email),
-        (_("Phone"), lambda customer: customer.phone),
-        (_("Street"), lambda customer: customer.street),
-        (_("City"), lambda customer: customer.city),
-        (_("Province/state"), lambda customer: customer.province),
-        (_("Postcode"), lambda customer: customer.postcode),
-        (_("Country"), lambda customer: customer.country),
-        (_("Company"), lambda customer: customer.company.name if customer.company else ""),
-        (_("Job title"), lambda customer: customer.job_title),
-        (_("Source"), lambda customer: source.get(customer.source, customer.source)),
-        (_("Lifecycle status"), lambda customer: status.get(customer.status, customer.status)),
-        (_("Service tier"), lambda customer: tier.get(customer.tier, customer.tier)),
-        (_("Owner"), lambda customer: str(customer.owner) if customer.owner else ""),
-        (_("Team"), lambda customer: str(customer.team) if customer.team else ""),
-        (_("Tags"), lambda customer: ", ".join(tag.name for tag in customer.tags.all())),
-        (_("Marketing consent"), lambda customer: yes if customer.marketing_consent else no),
-        (_("Orders"), lambda customer: customer.order_count),
-        (_("Total spend"), lambda customer: customer.total_spend),
-        (_("Last contact"), lambda customer: _local(customer.last_contact_at)),
-        (_("External ID"), lambda customer: customer.external_id),
-        (_("Created"), lambda customer: _local(customer.created_at)),
+    # (heading, the securable field it shows or None, value)
+    columns = [
+        (_("ID"), None, lambda customer: customer.pk),
+        (_("Name"), None, lambda customer: customer.name),
+        (_("Gender"), "gender", lambda customer: gender.get(customer.gender, customer.gender)),
+        (_("Birthday"), "birthday", lambda customer: customer.birthday),
+        (_("Age"), "birthday", lambda customer: customer.age),
+        (_("Email"), "email", lambda customer: customer.email),
+        (_("Phone"), "phone", lambda customer: customer.phone),
+        (_("Street"), "street", lambda customer: customer.street),
+        (_("City"), "city", lambda customer: customer.city),
+        (_("Province/state"), "province", lambda customer: customer.province),
+        (_("Postcode"), "postcode", lambda customer: customer.postcode),
+        (_("Country"), "country", lambda customer: customer.country),
+        (_("Company"), None, lambda customer: customer.company.name if customer.company else ""),
+        (_("Job title"), "job_title", lambda customer: customer.job_title),
+        (_("Source"), "source", lambda customer: source.get(customer.source, customer.source)),
+        (
+            _("Lifecycle status"),
+            None,
+            lambda customer: status.get(customer.status, customer.status),
+        ),
+        (_("Service tier"), None, lambda customer: tier.get(customer.tier, customer.tier)),
+        (_("Owner"), None, lambda customer: str(customer.owner) if customer.owner else ""),
+        (_("Team"), None, lambda customer: str(customer.team) if customer.team else ""),
+        (_("Tags"), None, lambda customer: ", ".join(tag.name for tag in customer.tags.all())),
+        (_("Marketing consent"), None, lambda customer: yes if customer.marketing_consent else no),
+        (_("Orders"), None, lambda customer: customer.order_count),
+        (_("Total spend"), None, lambda customer: customer.total_spend),
+        (_("Last contact"), None, lambda customer: _local(customer.last_contact_at)),
+        (_("External ID"), "external_id", lambda customer: customer.external_id),
+        (_("Identity number"), "identity_number", lambda customer: customer.identity_number),
+        (_("Private notes"), "private_notes", lambda customer: customer.private_notes),
+        (_("Created"), None, lambda customer: _local(customer.created_at)),
     ]
+    return [(heading, value) for heading, field, value in columns if field not in hidden]
 
 
 def customer_export_queryset(
@@ -123,9 +134,11 @@ def customer_export_queryset(
     return customers
 
 
-def customer_export_rows(customers: QuerySet[Customer]) -> Iterator[list]:
-    """The header, then one row of safe cell values per customer."""
-    columns = _columns()
+def customer_export_rows(
+    customers: QuerySet[Customer], *, hidden: frozenset[str] = frozenset()
+) -> Iterator[list]:
+    """The header, then one row of safe cell values per customer, without the `hidden` fields."""
+    columns = _columns(hidden)
     yield [heading for heading, _value in columns]
     values = [value for _heading, value in columns]
     for customer in customers.prefetch_related("tags").iterator(chunk_size=CHUNK_SIZE):
@@ -147,11 +160,13 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def customer_export_csv_lines(customers: QuerySet[Customer]) -> Iterator[str]:
+def customer_export_csv_lines(
+    customers: QuerySet[Customer], *, hidden: frozenset[str] = frozenset()
+) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
     yield "\ufeff"
-    for row in customer_export_rows(customers):
+    for row in customer_export_rows(customers, hidden=hidden):
         yield writer.writerow([_csv_cell(value) for value in row])
 
 
@@ -162,10 +177,12 @@ async def _in_batches(lines: Iterator[str]) -> AsyncIterator[str]:
         yield batch
 
 
-def customer_export_xlsx(customers: QuerySet[Customer], file) -> None:
+def customer_export_xlsx(
+    customers: QuerySet[Customer], file, *, hidden: frozenset[str] = frozenset()
+) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(gettext_lazy("Customers")))
-    for row in customer_export_rows(customers):
+    for row in customer_export_rows(customers, hidden=hidden):
         sheet.append(row)
     workbook.save(file)
 
@@ -184,15 +201,26 @@ def customer_export_response(
 ) -> StreamingHttpResponse:
     """The export as a download; `asynchronous` when the server speaks ASGI."""
     customers = customer_export_queryset(user=user, filters=filters, ordering=ordering)
+    hidden = field_access(user=user, model=Customer).hidden
+    audit_event_record(
+        kind=AuditEvent.Kind.EXPORT,
+        actor=user,
+        details={
+            "what": "customers",
+            "format": file_format,
+            "rows": customers.order_by().count(),
+            "filters": filters.to_json(),
+        },
+    )
     if file_format == XLSX:
         # FileResponse closes the file once sent, and a TemporaryFile is deleted on close.
         file = tempfile.TemporaryFile()  # noqa: SIM115
-        customer_export_xlsx(customers, file)
+        customer_export_xlsx(customers, file, hidden=hidden)
         file.seek(0)
         return FileResponse(
             file, as_attachment=True, filename=_filename(XLSX), content_type=XLSX_CONTENT_TYPE
         )
-    lines = customer_export_csv_lines(customers)
+    lines = customer_export_csv_lines(customers, hidden=hidden)
     response = StreamingHttpResponse(
         _in_batches(lines) if asynchronous else lines, content_type="text/csv; charset=utf-8"
     )

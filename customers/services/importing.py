@@ -44,6 +44,8 @@ from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_default_team_id
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
+from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
+from crm.run_locks import IMPORT_RUN, run_lock, run_locks_supported
 from crm.webhooks.events import event_publish
 from customers.importing.mapping import mapping_errors, mapping_suggest
 from customers.importing.pipeline import CustomerImport, ImportOptions, ImportRefused
@@ -54,8 +56,9 @@ from customers.models import ImportJob
 
 logger = logging.getLogger(__name__)
 
-# A running job whose progress has not moved for this long is taken to have lost its worker,
-# and the next run of its task resumes it after the last committed batch.
+# Where the database has no run locks, a running job whose progress has not moved for this long
+# is taken to have lost its worker, and the next run of its task resumes it after the last
+# committed batch.
 IMPORT_LEASE = timedelta(minutes=10)
 MAX_IMPORT_BYTES = 1024 * 1024 * 1024
 OPTION_NAMES = {"keep_extra_columns", "overwrite", "date_order", "dry_run"}
@@ -195,14 +198,21 @@ def _queue(job: ImportJob) -> None:
     # Imported here: the task module imports this one to call import_job_run.
     from customers.tasks import import_customers_task
 
-    transaction.on_commit(lambda: import_customers_task.delay(job.pk))
+    task_send_on_commit(
+        task=import_customers_task,
+        args=(job.pk,),
+        on_unsent=lambda: _finish(
+            job, status=ImportJob.Status.FAILED, error=str(BROKER_UNREACHABLE_MESSAGE)
+        ),
+    )
 
 
 def _claim(job_id: int) -> tuple[ImportJob | None, int]:
     """Take a job to run: (job, first row to import), or (None, 0) when there is nothing to do.
 
-    A queued job starts from its first row. A running job whose progress is older than the
-    lease lost its worker (the broker delivers the task again): it resumes after its last
+    A queued job starts from its first row. A running job lost its worker (the broker
+    delivers the task again) when the caller holds the job's run lock, or, where the database
+    has no run locks, when its progress is older than the lease: it resumes after its last
     committed batch. Any other job is finished, or being run by another worker.
     """
     with transaction.atomic():
@@ -215,7 +225,8 @@ def _claim(job_id: int) -> tuple[ImportJob | None, int]:
             job.started_at = now
             job.save(update_fields=["status", "started_at", "updated_at"])
             return job, 0
-        if job.status == ImportJob.Status.RUNNING and job.updated_at < now - IMPORT_LEASE:
+        worker_lost = run_locks_supported() or job.updated_at < now - IMPORT_LEASE
+        if job.status == ImportJob.Status.RUNNING and worker_lost:
             job.save(update_fields=["updated_at"])
             return job, 2 + job.processed_rows
     return None, 0
@@ -272,8 +283,14 @@ def import_job_run(*, job_id: int) -> ImportSummary | None:
 
     Rows are written in transactions of a batch each, together with the job's progress, so
     what the job reports as imported is committed. A file that cannot be read, or a mapping
-    that does not fit it, fails the job before anything is written.
+    that does not fit it, fails the job before anything is written. The run holds the job's
+    run lock throughout, so a delivery of the task after its worker died resumes at once.
     """
+    with run_lock(kind=IMPORT_RUN, pk=job_id) as ours:
+        return _run(job_id) if ours else None
+
+
+def _run(job_id: int) -> ImportSummary | None:
     job, resume_from = _claim(job_id)
     if job is None:
         return None

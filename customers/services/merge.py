@@ -24,6 +24,7 @@ from customers.models import (
 )
 from customers.services.customers import (
     CUSTOMER_EDITABLE_FIELDS,
+    CUSTOMER_SENSITIVE_FIELDS,
     customer_aggregates_refresh,
     customer_update,
     require_editable,
@@ -88,6 +89,11 @@ def _values_for_kept(
             source is None and _is_blank(_value(kept, name)) and not _is_blank(_value(merged, name))
         )
         if take_merged and _value(kept, name) != _value(merged, name):
+            values[name] = getattr(merged, name)
+    # Encrypted fields are not shown on the merge page, so they are never chosen: a blank one
+    # takes the merged customer's value, as it would unasked.
+    for name in CUSTOMER_SENSITIVE_FIELDS:
+        if not getattr(kept, name) and getattr(merged, name):
             values[name] = getattr(merged, name)
     custom_attributes = {**merged.custom_attributes, **kept.custom_attributes}
     if custom_attributes != kept.custom_attributes:
@@ -167,6 +173,10 @@ def customer_merge(
 
         values = _values_for_kept(kept=kept, merged=merged, field_choices=field_choices)
         snapshot = customer_profile_as_json(customer=merged)
+        # The snapshot is a JSON column, not encrypted: the merged customer's encrypted values
+        # stay out of it.
+        for name in CUSTOMER_SENSITIVE_FIELDS:
+            snapshot.pop(name)
         merged_tags = list(merged.tags.all())
         snapshot["tags"] = sorted(tag.name for tag in merged_tags)
         new_tags = set(merged_tags) - set(kept.tags.all())

@@ -5,10 +5,12 @@ both leave a PrivacyRequest behind as the audit entry.
 
 Erasure anonymises the person and keeps what the business must still count:
 - cleared: name (replaced by "Erased customer #<id>"), gender, birthday, email, phone, street,
-  postcode, annual income, job title, notes, external id, custom attributes, tags, marketing
-  consent; interactions' subjects and summaries, needs' texts, orders' notes, the snapshots of
-  customers merged into this one; every relationship to or from another customer; and whatever
-  the registered erasers remove in other apps.
+  postcode, annual income, job title, notes, identity number, private notes, external id,
+  custom attributes, tags, marketing consent; interactions' subjects and summaries, needs'
+  texts, orders' notes, the snapshots of customers merged into this one; every relationship to
+  or from another customer; and whatever the registered erasers remove in other apps. The same
+  is cleared from every earlier version of those records the audit trail keeps, which still
+  says who changed what and when.
 - kept: the record and its id (so orders, deals and tickets still add up), orders with their
   lines, amounts and dates, order count, total spend and last contact (revenue and activity
   reports), city, province and country (regional reports; too coarse to identify a person),
@@ -29,6 +31,8 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_visible_to
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 from customers import registry
 from customers.locks import customers_lock
 from customers.models import (
@@ -103,13 +107,56 @@ def _check_allowed(*, actor: User, customer: Customer, permission: str) -> None:
 def _privacy_request_record(
     *, actor: User, customer: Customer, kind: str, reason: str = ""
 ) -> PrivacyRequest:
-    return PrivacyRequest.objects.create(
+    privacy_request = PrivacyRequest.objects.create(
         customer=customer,
         customer_reference=f"#{customer.pk}",
         kind=kind,
         requested_by=actor,
         reason=reason,
     )
+    audit_event_record(
+        kind=AuditEvent.Kind.PRIVACY_REQUEST,
+        actor=actor,
+        target=customer,
+        details={"request": kind, "privacy_request": privacy_request.pk},
+    )
+    return privacy_request
+
+
+# The customer's fields an erasure clears, cleared from their history as well.
+ERASED_CUSTOMER_FIELDS = (
+    "name",
+    "gender",
+    "birthday",
+    "email",
+    "phone",
+    "street",
+    "postcode",
+    "annual_income",
+    "income_currency",
+    "job_title",
+    "notes",
+    "identity_number",
+    "private_notes",
+    "external_id",
+    "custom_attributes",
+    "marketing_consent",
+)
+
+
+def _erased_history_scrub(customer: Customer) -> None:
+    """Clear the erased personal data from the earlier versions of the customer and of their
+    interactions, needs, orders and relationships; who changed them and when stays."""
+    erased = Customer.objects.get(pk=customer.pk)
+    Customer.history.filter(id=customer.pk).update(
+        **{name: getattr(erased, name) for name in ERASED_CUSTOMER_FIELDS}
+    )
+    Interaction.history.filter(customer_id=customer.pk).update(subject="", summary="")
+    Need.history.filter(customer_id=customer.pk).update(text="")
+    Order.history.filter(customer_id=customer.pk).update(notes="")
+    Relationship.history.filter(
+        Q(from_customer_id=customer.pk) | Q(to_customer_id=customer.pk)
+    ).update(notes="")
 
 
 def _orders_as_json(customer: Customer) -> list[dict[str, Any]]:
@@ -256,6 +303,8 @@ def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRe
             income_currency="",
             job_title="",
             notes="",
+            identity_number="",
+            private_notes="",
             external_id="",
             custom_attributes={},
             marketing_consent=False,
@@ -270,6 +319,7 @@ def customer_erase(*, actor: User, customer: Customer, reason: str) -> PrivacyRe
         CustomerMerge.objects.filter(kept=customer).update(merged_snapshot={})
         for eraser in registry.erasers().values():
             eraser(customer)
+        _erased_history_scrub(customer)
         return _privacy_request_record(
             actor=actor, customer=customer, kind=PrivacyRequest.Kind.ERASURE, reason=reason
         )

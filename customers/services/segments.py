@@ -7,11 +7,12 @@ now, among those they may see (`segment_customers_visible`).
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_team_ids
 from customers.cleaning import fold_whitespace
-from customers.models import Segment
-from customers.selectors.customers import CustomerFilter
+from customers.models import Customer, Segment
+from customers.selectors.customers import CustomerFilter, customer_filter_hidden_keys
 
 SEGMENT_EDITABLE_FIELDS = ("name", "description", "filters", "team")
 
@@ -20,6 +21,16 @@ def _check_team(actor: User, team: Team | None) -> None:
     if team is not None and not user_is_admin(actor) and team.pk not in user_team_ids(actor):
         raise ValidationError(
             {"team": _("A segment can only be shared with a team you belong to or manage.")}
+        )
+
+
+def _check_filters(actor: User, filters: CustomerFilter) -> None:
+    # A segment on a field the actor may not see would list the customers having a value of it.
+    hidden = field_access(user=actor, model=Customer).hidden
+    keys = customer_filter_hidden_keys(filters=filters, hidden=hidden)
+    if keys:
+        raise ValidationError(
+            {"filters": _("You cannot filter on: %(keys)s.") % {"keys": ", ".join(keys)}}
         )
 
 
@@ -32,6 +43,7 @@ def segment_create(
     team: Team | None = None,
 ) -> Segment:
     _check_team(actor, team)
+    _check_filters(actor, filters)
     segment = Segment(
         name=fold_whitespace(name),
         description=description.strip(),
@@ -59,6 +71,7 @@ def segment_update(*, actor: User, segment: Segment, **values) -> Segment:
     if "description" in values:
         values["description"] = values["description"].strip()
     if "filters" in values:
+        _check_filters(actor, values["filters"])
         values["filters"] = values["filters"].to_json()
     for name, value in values.items():
         setattr(segment, name, value)

@@ -14,16 +14,22 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by, team_list, user_list_active
+from crm.forms import FieldSecurityFormMixin
 from crm.pages import form_errors_from_service, is_htmx
 from customers.models import Customer
 from customers.registry import profile_panels
 from customers.selectors import customers as customer_selectors
 from customers.selectors import records as record_selectors
 from customers.selectors.timeline import Cursor, customer_timeline
-from customers.services.customers import customer_create, customer_update
+from customers.services.customers import (
+    CUSTOMER_SENSITIVE_FIELDS,
+    customer_create,
+    customer_update,
+)
 from customers.views.records import (
     PICKER_OPTIONS,
     RecordPickerInput,
@@ -56,13 +62,17 @@ CUSTOMER_FORM_FIELDS = [
     "marketing_consent",
     "external_id",
     "notes",
+    "identity_number",
+    "private_notes",
 ]
 TAG_SEPARATORS = re.compile(r"[,，;；]")
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(FieldSecurityFormMixin, forms.Form):
     """The customer's own fields; the service cleans and validates them (phones to E.164,
     emails lower-cased, plausible birthdays), so the form only checks their types."""
+
+    secured_model = Customer
 
     def __init__(self, *args, user: User, customer: Customer | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,6 +83,8 @@ class CustomerForm(forms.Form):
                 widgets={
                     "birthday": forms.DateInput(attrs={"type": "date"}),
                     "notes": forms.Textarea(attrs={"rows": 3}),
+                    "identity_number": forms.TextInput(attrs={"autocomplete": "off"}),
+                    "private_notes": forms.Textarea(attrs={"rows": 3}),
                     "company": RecordPickerInput(
                         search_url=reverse_lazy("customers:company_picker"),
                         placeholder=gettext_lazy("Type a company name or city"),
@@ -91,6 +103,7 @@ class CustomerForm(forms.Form):
             required=False,
             help_text=gettext_lazy("Separated by commas."),
         )
+        self.fields_secure(user=user)
 
     def service_values(self) -> dict:
         values = dict(self.cleaned_data)
@@ -160,6 +173,7 @@ def customer_profile_card(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/profile/_card.html", _profile_context(customer, request.user))
 
 
+@sensitive_post_parameters(*CUSTOMER_SENSITIVE_FIELDS)
 @login_required
 @permission_required("customers.change_customer", raise_exception=True)
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -194,6 +208,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/profile/edit.html", context)
 
 
+@sensitive_post_parameters(*CUSTOMER_SENSITIVE_FIELDS)
 @login_required
 @permission_required("customers.add_customer", raise_exception=True)
 def customer_new(request: HttpRequest) -> HttpResponse:

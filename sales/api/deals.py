@@ -248,6 +248,8 @@ class DealSerializer(ExpandableSerializerMixin, StrictModelSerializer):
         "pipeline": PipelineSummarySerializer,
         "owner": UserSummarySerializer,
     }
+    # The lines' total is the deal's amount.
+    secured_by = {"lines": "amount"}
 
     class Meta:
         model = Deal

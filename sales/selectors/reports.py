@@ -46,6 +46,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_team_ids
 from sales.models import Deal, DealStageChange, Pipeline, SalesTarget, Stage
@@ -488,8 +489,12 @@ REPORTS: dict[str, Callable[[ReportScope], Report]] = {
 
 
 def report_build(*, name: str, scope: ReportScope) -> Report:
-    """The report called `name`; KeyError for an unknown name."""
-    return REPORTS[name](scope)
+    """The report called `name`; KeyError for an unknown name. Its money columns are sums of
+    deal amounts, left out when field rules hide the amount from the scope's user."""
+    report = REPORTS[name](scope)
+    if not field_access(user=scope.user, model=Deal).can_see("amount"):
+        report.columns = [column for column in report.columns if column.kind != "money"]
+    return report
 
 
 def report_cells(report: Report) -> Iterator[list[Any]]:

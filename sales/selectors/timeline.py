@@ -9,10 +9,11 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from customers.models import Customer
 from customers.registry import TimelineEntry
-from sales.models import Stage
+from sales.models import Deal, Stage
 from sales.selectors.deals import deal_list_visible, stage_change_list_visible
 
 
@@ -24,6 +25,7 @@ def deal_timeline_entries(
     changes = stage_change_list_visible(user=user).filter(deal__customer=customer)
     if before is not None:
         changes = changes.filter(changed_at__lt=before)
+    show_amount = field_access(user=user, model=Deal).can_see("amount")
     entries = []
     for change in changes.order_by("-changed_at", "-id")[:limit]:
         to_stage = _(change.to_stage.name)
@@ -38,7 +40,7 @@ def deal_timeline_entries(
                 "from": _(change.from_stage.name),
                 "to": to_stage,
             }
-        badges = [f"{change.deal.amount} {change.deal.currency}"]
+        badges = [f"{change.deal.amount} {change.deal.currency}"] if show_amount else []
         if change.to_stage.kind != Stage.Kind.OPEN:
             badges.append(change.to_stage.get_kind_display())
         entries.append(

@@ -16,6 +16,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import filterset_drop_hidden
 from crm.pages import form_errors_from_service, is_htmx
 from sales.forms import BOARD_FILTER_FIELDS, QuickDealForm, deal_filter_for_page
 from sales.models import Deal, Pipeline, Stage
@@ -48,10 +49,13 @@ def board_url(*, pipeline: Pipeline, params: QueryDict) -> str:
 
 def board_deals(request: HttpRequest) -> tuple:
     """The board's filter (for its form) and the deals it lets through, visible to the user."""
-    deal_filter = deal_filter_for_page(
-        params=request.GET,
-        queryset=deal_list_visible(user=request.user),
-        fields=BOARD_FILTER_FIELDS,
+    deal_filter = filterset_drop_hidden(
+        deal_filter_for_page(
+            params=request.GET,
+            queryset=deal_list_visible(user=request.user),
+            fields=BOARD_FILTER_FIELDS,
+        ),
+        user=request.user,
     )
     return deal_filter, deal_filter.qs
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from collaboration.selectors.tasks import tasks_for_record, tasks_with_related
+from crm.accounts.field_security import field_access, filterset_drop_hidden
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
 from crm.pages import form_errors_from_service, safe_next_url
@@ -79,6 +80,14 @@ DEAL_ORDERINGS = {
 DEFAULT_DEAL_ORDERING = "-created_at"
 
 
+def deal_orderings_visible(*, user) -> dict:
+    """The orderings of DEAL_ORDERINGS on fields `user` may see: a sort reveals the values."""
+    access = field_access(user=user, model=Deal)
+    return {
+        key: value for key, value in DEAL_ORDERINGS.items() if access.can_see(key.removeprefix("-"))
+    }
+
+
 def _deal_or_404(request: HttpRequest, pk: int) -> Deal:
     try:
         return deal_get_visible(user=request.user, pk=pk)
@@ -104,11 +113,13 @@ def duration_label(seconds: int | None) -> str:
 @login_required
 @permission_required("sales.view_deal", raise_exception=True)
 def deal_list(request: HttpRequest) -> HttpResponse:
-    deal_filter = deal_filter_for_page(
-        params=request.GET, queryset=deal_list_visible(user=request.user)
+    deal_filter = filterset_drop_hidden(
+        deal_filter_for_page(params=request.GET, queryset=deal_list_visible(user=request.user)),
+        user=request.user,
     )
+    orderings = deal_orderings_visible(user=request.user)
     ordering = request.GET.get("ordering", "")
-    if ordering not in DEAL_ORDERINGS:
+    if ordering not in orderings:
         ordering = DEFAULT_DEAL_ORDERING
     # Join only what the table shows: each further relation makes PostgreSQL plan for longer.
     deals = (
@@ -129,7 +140,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             "filter_form": deal_filter.form,
             "page": page,
             "ordering": ordering,
-            "ordering_labels": {key: label for key, (label, _keys) in DEAL_ORDERINGS.items()},
+            "ordering_labels": {key: label for key, (label, _keys) in orderings.items()},
             "customer": customer,
         },
     )
@@ -413,11 +424,13 @@ def customer_deals_panel(customer: Customer, user) -> ProfilePanel | None:
     if not user.has_perm("sales.view_deal"):
         return None
     count, amounts = customer_open_deal_totals(customer=customer, user=user)
-    amount_text = ", ".join(
-        f"{number_format(amount, 2, force_grouping=True)} {currency}"
-        for currency, amount in amounts
-    )
-    rows = [(_("Open deals"), str(count)), (_("Open amount"), amount_text or "0")]
+    rows = [(_("Open deals"), str(count))]
+    if field_access(user=user, model=Deal).can_see("amount"):
+        amount_text = ", ".join(
+            f"{number_format(amount, 2, force_grouping=True)} {currency}"
+            for currency, amount in amounts
+        )
+        rows.append((_("Open amount"), amount_text or "0"))
     if user.has_perm("sales.add_deal"):
         url = f"{reverse('sales:deal_create')}?customer={customer.pk}"
         rows.append(("", format_html('<a href="{}">{}</a>', url, _("New deal"))))

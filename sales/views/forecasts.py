@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import field_access
 from crm.home import HomePanel
 from sales.forms_targets import PeriodForm
-from sales.models import SalesTarget
+from sales.models import Deal, SalesTarget
 from sales.selectors.forecasts import (
     GROUP_REP,
     GROUP_TEAM,
@@ -27,6 +28,8 @@ from sales.selectors.forecasts import (
 def forecast(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     period = form.chosen_period()
+    # Every figure of the forecast is a sum of deal amounts.
+    amounts_hidden = not field_access(user=request.user, model=Deal).can_see("amount")
     return render(
         request,
         "sales/forecast.html",
@@ -35,15 +38,22 @@ def forecast(request: HttpRequest) -> HttpResponse:
             "period": period,
             "this_month": period_current(),
             "this_quarter": period_current(kind=SalesTarget.Period.QUARTER),
-            "by_rep": forecast_for(user=request.user, period=period, group=GROUP_REP),
-            "by_team": forecast_for(user=request.user, period=period, group=GROUP_TEAM),
+            "amounts_hidden": amounts_hidden,
+            "by_rep": None
+            if amounts_hidden
+            else forecast_for(user=request.user, period=period, group=GROUP_REP),
+            "by_team": None
+            if amounts_hidden
+            else forecast_for(user=request.user, period=period, group=GROUP_TEAM),
         },
     )
 
 
 def my_target_panel(request: HttpRequest) -> HomePanel | None:
     """The home page's figure: how far the user is on their own target this month."""
-    if not request.user.has_perm("sales.view_salestarget"):
+    if not request.user.has_perm("sales.view_salestarget") or not field_access(
+        user=request.user, model=Deal
+    ).can_see("amount"):
         return None
     period = period_current()
     target = (

@@ -51,6 +51,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_team_ids
 from service.models import Ticket, TicketCategory
@@ -194,6 +195,8 @@ class ServiceMetrics:
     surveys: Rate
     csat_average: float | None
     trend: list[TrendPoint] = field(default_factory=list)
+    # Field rules hide the ratings from the scope's user: the satisfaction figures are blank.
+    csat_hidden: bool = False
 
     @property
     def granularity(self) -> str:
@@ -416,6 +419,7 @@ def _trend(
 ) -> list[TrendPoint]:
     created = _created_trend(scope, tickets)
     resolved = _resolved_trend(scope, tickets)
+    ratings_hidden = _ratings_hidden(scope)
     points = []
     for start in _bucket_starts(scope):
         created_row = created.get(start, {})
@@ -427,10 +431,16 @@ def _trend(
                 resolved=resolved.get(start, 0),
                 first_response_median_hours=_hours(created_row.get("response_median")),
                 surveys_answered=survey_row.get("answered", 0),
-                csat_average=_average(survey_row.get("rating_sum"), survey_row.get("answered", 0)),
+                csat_average=None
+                if ratings_hidden
+                else _average(survey_row.get("rating_sum"), survey_row.get("answered", 0)),
             )
         )
     return points
+
+
+def _ratings_hidden(scope: MetricsScope) -> bool:
+    return not field_access(user=scope.user, model=Ticket).can_see("satisfaction_rating")
 
 
 def metrics_for(*, scope: MetricsScope, now: datetime | None = None) -> ServiceMetrics:
@@ -442,6 +452,7 @@ def metrics_for(*, scope: MetricsScope, now: datetime | None = None) -> ServiceM
     sent = sum(row["sent"] for row in surveys.values())
     answered = sum(row["answered"] for row in surveys.values())
     rating_sum = sum(row["rating_sum"] or 0 for row in surveys.values())
+    csat_hidden = _ratings_hidden(scope)
     return ServiceMetrics(
         scope=scope,
         created=summary["created"],
@@ -465,8 +476,9 @@ def metrics_for(*, scope: MetricsScope, now: datetime | None = None) -> ServiceM
         oldest_open_at=summary["oldest_open_at"],
         reopen=Rate(summary["reopened"], summary["resolved"]),
         surveys=Rate(answered, sent),
-        csat_average=_average(rating_sum, answered),
+        csat_average=None if csat_hidden else _average(rating_sum, answered),
         trend=_trend(scope, tickets, surveys),
+        csat_hidden=csat_hidden,
     )
 
 

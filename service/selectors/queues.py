@@ -9,6 +9,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, W
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_team_ids
 from service.models import Ticket, TicketCategory
@@ -83,6 +84,13 @@ def ticket_queue_counts(*, user: User, now: datetime | None = None) -> dict[str,
     return visible.aggregate(**aggregates)
 
 
+def ticket_sorts_visible(*, user: User) -> dict:
+    """SORTS without the priority sort when the priority is hidden from `user`."""
+    if field_access(user=user, model=Ticket).can_see("priority"):
+        return SORTS
+    return {key: label for key, label in SORTS.items() if key != SORT_PRIORITY}
+
+
 def tickets_sorted(*, tickets: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
     if sort == SORT_DUE:
         # The next due time: the first response while none was given, else the resolution.
@@ -127,17 +135,20 @@ class TicketFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.order_by("name"), label=_("Team"))
     customer = django_filters.NumberFilter(field_name="customer_id", label=_("Customer"))
 
+    # The fields hidden from the user, set by crm.accounts.field_security.filterset_drop_hidden.
+    hidden_fields: frozenset[str] = frozenset()
+
     class Meta:
         model = Ticket
         fields: list[str] = []
 
     def filter_text(self, queryset, name, value):
-        """A ticket number, or part of the subject or the customer's name."""
+        """A ticket number, or part of the subject (when the user may see it) or the
+        customer's name."""
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__iexact=value)
-            | Q(subject__icontains=value)
-            | Q(customer__name__icontains=value)
-        )
+        condition = Q(number__iexact=value) | Q(customer__name__icontains=value)
+        if "subject" not in self.hidden_fields:
+            condition |= Q(subject__icontains=value)
+        return queryset.filter(condition)

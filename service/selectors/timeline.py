@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.models import Customer
@@ -32,12 +33,18 @@ def _status_entries(
     if before is not None:
         changes = changes.filter(changed_at__lt=before)
     changes = changes.select_related("ticket", "changed_by").order_by("-changed_at", "-id")
+    access = field_access(user=user, model=Ticket)
     entries = []
     for change in changes[:limit]:
         ticket = change.ticket
-        names = {"number": ticket.number, "subject": ticket.subject}
+        subject = ticket.subject if access.can_see("subject") else ""
+        names = {"number": ticket.number, "subject": subject}
         if not change.from_status:
-            title = _("Ticket %(number)s opened: %(subject)s") % names
+            title = (
+                _("Ticket %(number)s opened: %(subject)s") % names
+                if subject
+                else _("Ticket %(number)s opened") % names
+            )
         else:
             title = _("Ticket %(number)s %(from)s → %(to)s") % {
                 **names,
@@ -49,10 +56,12 @@ def _status_entries(
                 at=change.changed_at,
                 kind="ticket",
                 title=title,
-                body=ticket.subject if change.from_status else "",
+                body=subject if change.from_status else "",
                 url=reverse("service:ticket_detail", args=[ticket.pk]),
                 actor=str(change.changed_by) if change.changed_by else "",
-                badges=(Ticket.Status(change.to_status).label, ticket.get_priority_display()),
+                badges=(Ticket.Status(change.to_status).label, ticket.get_priority_display())
+                if access.can_see("priority")
+                else (Ticket.Status(change.to_status).label,),
                 sort_key=_sort_key(change.pk),
             )
         )
@@ -62,17 +71,20 @@ def _status_entries(
 def _rating_entries(
     customer: Customer, user: User, before: datetime | None, limit: int
 ) -> list[TimelineEntry]:
+    if not field_access(user=user, model=Ticket).can_see("satisfaction_rating"):
+        return []
     rated = ticket_list_visible(user=user).filter(customer=customer, rated_at__isnull=False)
     if before is not None:
         rated = rated.filter(rated_at__lt=before)
     rated = rated.select_related(None).order_by("-rated_at", "-id")
+    can_see_comment = field_access(user=user, model=Ticket).can_see("satisfaction_comment")
     return [
         TimelineEntry(
             at=ticket.rated_at,
             kind="ticket_rating",
             title=_("Ticket %(number)s rated %(rating)d of 5")
             % {"number": ticket.number, "rating": ticket.satisfaction_rating},
-            body=ticket.satisfaction_comment,
+            body=ticket.satisfaction_comment if can_see_comment else "",
             url=reverse("service:ticket_detail", args=[ticket.pk]),
             badges=("★" * ticket.satisfaction_rating,),
             sort_key=_sort_key(ticket.pk),

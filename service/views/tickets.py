@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.accounts.field_security import filterset_drop_hidden
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
 from crm.pages import form_errors_from_service, safe_next_url
@@ -49,9 +50,9 @@ from service.selectors.queues import (
     DEFAULT_QUEUE,
     DEFAULT_SORT,
     QUEUES,
-    SORTS,
     ticket_queue,
     ticket_queue_counts,
+    ticket_sorts_visible,
     tickets_sorted,
 )
 from service.selectors.tickets import ticket_get_visible, ticket_list_visible, ticket_thread
@@ -110,11 +111,15 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     queue = request.GET.get("queue", DEFAULT_QUEUE)
     if queue not in QUEUES:
         queue = DEFAULT_QUEUE
+    sorts = ticket_sorts_visible(user=request.user)
     sort = request.GET.get("sort", DEFAULT_SORT)
-    if sort not in SORTS:
+    if sort not in sorts:
         sort = DEFAULT_SORT
-    ticket_filter = ticket_filter_for_page(
-        params=request.GET, queryset=ticket_queue(user=request.user, queue=queue)
+    ticket_filter = filterset_drop_hidden(
+        ticket_filter_for_page(
+            params=request.GET, queryset=ticket_queue(user=request.user, queue=queue)
+        ),
+        user=request.user,
     )
     # Join only what the table shows.
     tickets = ticket_filter.qs.select_related(None).select_related("customer", "assignee", "team")
@@ -135,7 +140,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
             "queue": queue,
             "queue_tabs": [(key, label, counts[key]) for key, label in QUEUES.items()],
             "sort": sort,
-            "sorts": SORTS,
+            "sorts": sorts,
             "customer": customer,
             "bulk_form": BulkForm(),
             "now": timezone.now(),
@@ -469,7 +474,7 @@ def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        form = TicketEditForm(request.POST)
+        form = TicketEditForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 ticket_update(
@@ -487,7 +492,7 @@ def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Ticket %(number)s saved.") % {"number": ticket.number})
                 return redirect("service:ticket_detail", pk=ticket.pk)
     else:
-        form = TicketEditForm(initial=ticket_edit_initial(ticket))
+        form = TicketEditForm(initial=ticket_edit_initial(ticket), user=request.user)
     return render(
         request,
         "service/ticket_form.html",

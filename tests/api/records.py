@@ -5,10 +5,13 @@ resources with no per-record visibility. The API tests use them to reach every r
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from analytics.models import CustomerInfluence
+from crm.accounts.models import FieldRule, UserSession
+from crm.accounts.roles import SALES_REP
 from crm.accounts.services import api_token_create, record_share
 from sales.models import Deal
 from sales.services.deals import deal_create
@@ -163,6 +166,12 @@ HIDDEN: dict[str, tuple[str, Callable[[World], object]]] = {
     ),
     "event": ("rep", lambda w: EventFactory(organizer=w.other, team=w.other_team)),
     "recordshare": ("rep", hidden_share),
+    "usersession": (
+        "rep",
+        lambda w: UserSession.objects.create(
+            user=w.other, session_key="their-session", last_seen_at=timezone.now()
+        ),
+    ),
     "influence": ("manager", hidden_influence),
     "webhook": ("rep", lambda w: WebhookSubscriptionFactory(owner=w.other)),
     "webhook-delivery": (
@@ -187,4 +196,10 @@ SHARED: dict[str, Callable[[], object]] = {
     "ticket-category": lambda: TicketCategoryFactory(),
     "sla-policy": lambda: SlaPolicyFactory(),
     "business-calendar": lambda: BusinessCalendarFactory(),
+    "field-rule": lambda: FieldRule.objects.create(
+        content_type=ContentType.objects.get_for_model(Deal),
+        field_name="amount",
+        role=Group.objects.get(name=SALES_REP),
+        access=FieldRule.Access.READ_ONLY,
+    ),
 }

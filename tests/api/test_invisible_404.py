@@ -30,11 +30,13 @@ OPEN_TO_ALL = {
     "ticket-category": "service configuration, shared",
     "sla-policy": "service configuration, shared",
     "business-calendar": "service configuration, shared",
+    "field-rule": "field rules, for admins alone, who see them all",
     "predictivemodel": "model metadata, no customer data",
     "modelversion": "model metadata, no customer data",
     "community": "aggregate groups of the social graph; members are listed through influence",
     "graph-job": "build jobs of the shared graph",
     "recommendations-job": "build jobs of the shared recommendations",
+    "audit-event": "the audit log: only admins may read it, and they read every event",
 }
 
 

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from analytics.models import (
     AnalyticsJob,
@@ -99,8 +100,15 @@ OUR_APPS = {
     "collaboration",
     "analytics",
     "webhooks",
+    "audit",
 }
-OUR_MODELS = [model for model in apps.get_models() if model._meta.app_label in OUR_APPS]
+# A historical model (the audit trail's copy of a record) is shown through its record's admin
+# (the History button), not as a list of its own.
+OUR_MODELS = [
+    model
+    for model in apps.get_models()
+    if model._meta.app_label in OUR_APPS and not issubclass(model, HistoricalChanges)
+]
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
 

@@ -58,7 +58,7 @@ def test_worker_on_redis_runs_a_task_against_the_database(celery_worker_process)
     assert not settings.CELERY_TASK_ALWAYS_EAGER
 
     # when the task goes through the broker to the worker
-    result = clear_expired_sessions_task.delay()
+    result = clear_expired_sessions_task.apply_async(ignore_result=False)
     result.get(timeout=60)
 
     # then the worker has run it and the expired session is gone

@@ -145,3 +145,17 @@ class PrivacyRequestFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     customer_reference = factory.LazyAttribute(lambda request: f"#{request.customer.pk}")
     kind = PrivacyRequest.Kind.EXPORT
+
+
+def import_people_csv(rows: int) -> str:
+    """An import file of `rows` people in which every seventh row is the same person as an
+    earlier one (merged) and every eleventh one has no valid email (rejected)."""
+    lines = ["Name,Email,Phone,Company"]
+    for n in range(rows):
+        if n % 11 == 10:
+            lines.append(f"Person {n},not-an-email,,")
+        elif n % 7 == 6:
+            lines.append(f"Person {n - 3},P{n - 3}@example.com,,Company {(n - 3) % 4}")
+        else:
+            lines.append(f"Person {n},p{n}@example.com,+86138{n:08d},Company {n % 4}")
+    return "\n".join(lines) + "\n"

@@ -11,12 +11,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm import run_locks
 from customers.importing import pipeline, writing
 from customers.importing.report import REPORT_COLUMNS
 from customers.models import Company, Customer, ImportJob, Tag
 from customers.services import importing
 from customers.tasks import import_customers_task
 from tests.customers.factories import CompanyFactory, CustomerFactory
+from tests.workers import run_lock_held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -247,8 +249,10 @@ def test_a_job_whose_worker_died_resumes_after_its_last_batch(monkeypatch):
     job.refresh_from_db()
     assert (job.status, job.processed_rows) == (ImportJob.Status.RUNNING, 2)
 
-    # when the task is delivered again while the job still looks alive, nothing happens
-    import_customers_task(job.pk)
+    # when the task is delivered again while another worker still runs the job, nothing happens
+    monkeypatch.setattr(run_locks, "RELEASE_GRACE_SECONDS", 0.3)
+    with run_lock_held_elsewhere(kind=run_locks.IMPORT_RUN, pk=job.pk):
+        import_customers_task(job.pk)
     job.refresh_from_db()
     assert job.processed_rows == 2
 

@@ -1,0 +1,7 @@
+from crm.audit.api import AuditEventViewSet, RecordChangeViewSet
+
+routes = [
+    ("audit-events", AuditEventViewSet, "audit-event"),
+    ("record-changes", RecordChangeViewSet, "record-change"),
+]
+urlpatterns: list = []
