@@ -18,6 +18,7 @@ from analytics.dashboard_filters import (
     dashboard_filter_parse,
 )
 from crm.accounts.field_security import field_access
+from customers.services.export import spreadsheet_safe
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def chart_csv_response(chart: Chart) -> HttpResponse:
     # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
     response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerows(chart_rows(chart))
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in chart_rows(chart))
     return response
 
 

@@ -89,6 +89,9 @@ def nav_entries_for(items: list[NavItem]) -> list[NavEntry]:
 
 
 def navigation(request: HttpRequest) -> dict:
+    # Imported here: apps import this module from their apps.py, before any model is loaded.
+    from crm.accounts.selectors import user_is_admin
+
     items = nav_items_for(request.user)
     active = active_nav_key(items, request.path)
     active_group = next((item.group for item in items if item.key == active), "")
@@ -97,4 +100,5 @@ def navigation(request: HttpRequest) -> dict:
         "nav_entries": nav_entries_for(items),
         "nav_active": active,
         "nav_active_group": active_group,
+        "nav_shows_admin": request.user.is_staff and user_is_admin(request.user),
     }

@@ -167,11 +167,15 @@ class Customer(TimeStampedModel):
     identity_number = EncryptedTextField(
         _("identity number"),
         blank=True,
+        default="",
+        db_default="",
         help_text=_("National ID or passport number; encrypted at rest."),
     )
     private_notes = EncryptedTextField(
         _("private notes"),
         blank=True,
+        default="",
+        db_default="",
         help_text=_("Encrypted at rest and hidden from the roles an admin chooses."),
     )
     external_id = models.CharField(_("external id"), max_length=100, blank=True)

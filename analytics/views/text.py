@@ -24,6 +24,7 @@ from analytics.selectors.text import (
 from analytics.services.text import ticket_suggestion_apply
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
+from customers.services.export import spreadsheet_safe
 from service.models import Ticket
 from service.registry import TicketPanel
 from service.selectors.tickets import ticket_get_visible
@@ -139,13 +140,13 @@ def _report_csv(report: FeedbackTopicsReport) -> HttpResponse:
     for topic in report.topics:
         writer.writerow(
             [
-                topic.name,
+                spreadsheet_safe(topic.name),
                 topic.tickets,
                 topic.scored,
                 _percent(topic.negative_share),
                 topic.rated,
                 topic.csat_average,
-                " ".join(topic.terms),
+                spreadsheet_safe(" ".join(topic.terms)),
             ]
         )
     return response

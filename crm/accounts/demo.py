@@ -53,7 +53,7 @@ def seed_users_and_teams(*, password: str, using: str = "default") -> dict[str, 
             user, _created = User.objects.using(using).get_or_create(username=demo.username)
             user.display_name = demo.display_name
             user.email = f"{demo.username}@demo.crm.local"
-            user.is_staff = demo.role in (roles.ADMIN, roles.MANAGER)
+            user.is_staff = demo.role == roles.ADMIN
             user.is_superuser = demo.is_superuser
             user.set_password(password)
             user.save(using=using)

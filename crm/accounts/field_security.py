@@ -9,6 +9,7 @@ access any of them has; superusers and admins are never restricted.
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import FieldRule
 from crm.accounts.selectors import user_is_admin
@@ -36,6 +37,9 @@ class FieldAccess:
 
 
 OPEN_ACCESS = FieldAccess()
+
+# What a write naming a hidden or read-only field is told, wherever it comes in.
+UNWRITABLE_FIELD_MESSAGE = _("You may not change this field.")
 
 
 def securable_fields_register(model: type[models.Model], field_names: list[str]) -> None:

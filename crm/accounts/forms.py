@@ -17,6 +17,9 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(label=_("time zone"), choices=_time_zone_choices, required=False)
+    # A plain file field: the service checks the picture, without decoding it as Django's
+    # image field would, and says why one is refused.
+    avatar = forms.FileField(label=_("avatar"), required=False)
 
     class Meta:
         model = User

@@ -4,6 +4,7 @@ import hashlib
 import ipaddress
 import secrets
 import string
+import warnings
 import zoneinfo
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -14,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -21,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
 
 from crm.accounts.field_security import securable_fields
 from crm.accounts.models import (
@@ -37,8 +40,47 @@ from crm.accounts.selectors import SESSION_LAST_SEEN_KEY, user_is_admin
 from crm.audit.context import request_origin
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
+from crm.uploads import upload_check
 
 PREFERENCE_FIELDS = ("display_name", "phone", "time_zone", "language")
+# Far more than any screen shows for a face, far less than what decoding would hurt the server.
+AVATAR_MAX_SIDE = 4096
+
+
+def _avatar_check(avatar: UploadedFile) -> None:
+    """An avatar passes the check every upload passes, is a picture, and has at most
+    AVATAR_MAX_SIDE² pixels. Only the picture's header is read: a decompression bomb (a small
+    file that decodes to gigabytes) is refused before any of it is decoded."""
+    try:
+        content_type = upload_check(avatar)
+    except ValidationError as exc:
+        raise ValidationError({"avatar": exc.messages}) from exc
+    if not content_type.startswith("image/"):
+        raise ValidationError(
+            {"avatar": _("An avatar must be a picture (PNG, JPEG, GIF or WebP).")}
+        )
+    too_many_pixels = ValidationError(
+        {
+            "avatar": _(
+                "This picture has too many pixels: an avatar may be at most %(side)s × %(side)s."
+            )
+            % {"side": AVATAR_MAX_SIDE}
+        }
+    )
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its own limit; ours is far lower and checked below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(avatar) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise too_many_pixels from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError({"avatar": _("This picture cannot be read.")}) from exc
+    finally:
+        avatar.seek(0)
+    if width * height > AVATAR_MAX_SIDE * AVATAR_MAX_SIDE:
+        raise too_many_pixels
 
 
 def user_preferences_update(*, user: User, **changes) -> User:
@@ -52,6 +94,8 @@ def user_preferences_update(*, user: User, **changes) -> User:
         raise ValidationError(
             {"time_zone": _("“%(value)s” is not a known time zone.") % {"value": time_zone}}
         )
+    if isinstance(changes.get("avatar"), UploadedFile):
+        _avatar_check(changes["avatar"])
     for name, value in changes.items():
         setattr(user, name, value)
     user.full_clean(exclude=["password", "username"])

@@ -7,6 +7,7 @@ from rest_framework.renderers import JSONRenderer
 
 from crm.accounts.field_security import (
     OPEN_ACCESS,
+    UNWRITABLE_FIELD_MESSAGE,
     FieldAccess,
     field_access,
     securable_fields,
@@ -15,7 +16,6 @@ from crm.accounts.field_security import (
 # Set in a serializer's context, the user whose field rules shape it when there is no request
 # (a webhook's payload is shaped for its subscription's owner).
 FIELD_ACCESS_USER = "field_access_user"
-NOT_YOURS_TO_CHANGE = _("You may not change this field.")
 
 
 class FieldSecurityMixin:
@@ -71,7 +71,7 @@ class FieldSecurityMixin:
             }
             if refused:
                 raise serializers.ValidationError(
-                    {name: [NOT_YOURS_TO_CHANGE] for name in sorted(refused)}
+                    {name: [UNWRITABLE_FIELD_MESSAGE] for name in sorted(refused)}
                 )
         return super().to_internal_value(data)
 

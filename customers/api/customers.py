@@ -15,6 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from crm.accounts.api import TeamSummarySerializer, UserSummarySerializer
+from crm.accounts.field_security import field_access
 from crm.accounts.models import Team
 from crm.accounts.selectors import user_list_active
 from crm.api.calls import call_service
@@ -207,7 +208,11 @@ class CustomerFilterSet(filters.FilterSet):
         return self._form
 
     def filter_queryset(self, queryset):
-        return selectors.customer_list_filter(queryset=queryset, filters=self.form.to_filter())
+        return selectors.customer_list_filter(
+            queryset=queryset,
+            filters=self.form.to_filter(),
+            hidden=field_access(user=self.request.user, model=Customer).hidden,
+        )
 
 
 class CustomerOrdering(BaseFilterBackend):

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models.functions import Lower
 from psycopg2.extras import execute_values
 
+from crm.encryption import EncryptedTextField
 from customers.models import Company, Customer
 
 _UPDATE_BATCH = 500
@@ -38,6 +39,14 @@ def _copy_text(value) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+def _stored_value(customer: Customer, field) -> object:
+    """The value as the database keeps it: encrypted fields encrypted, as an INSERT would."""
+    value = getattr(customer, field.attname)
+    if isinstance(field, EncryptedTextField):
+        return field.get_prep_value(value)
+    return value
+
+
 def _copy_customers(customers: list[Customer]) -> None:
     table = Customer._meta.db_table
     fields = Customer._meta.concrete_fields
@@ -50,7 +59,7 @@ def _copy_customers(customers: list[Customer]) -> None:
             customer.pk = pk
         buffer = io.StringIO()
         for customer in customers:
-            cells = (_copy_text(getattr(customer, field.attname)) for field in fields)
+            cells = (_copy_text(_stored_value(customer, field)) for field in fields)
             buffer.write("\t".join(cells))
             buffer.write("\n")
         buffer.seek(0)

@@ -22,6 +22,8 @@ class Migration(migrations.Migration):
             name="identity_number",
             field=crm.encryption.EncryptedTextField(
                 blank=True,
+                db_default="",
+                default="",
                 help_text="National ID or passport number; encrypted at rest.",
                 verbose_name="identity number",
             ),
@@ -31,6 +33,8 @@ class Migration(migrations.Migration):
             name="private_notes",
             field=crm.encryption.EncryptedTextField(
                 blank=True,
+                db_default="",
+                default="",
                 help_text="Encrypted at rest and hidden from the roles an admin chooses.",
                 verbose_name="private notes",
             ),
@@ -310,6 +314,8 @@ class Migration(migrations.Migration):
                     "identity_number",
                     crm.encryption.EncryptedTextField(
                         blank=True,
+                        db_default="",
+                        default="",
                         help_text="National ID or passport number; encrypted at rest.",
                         verbose_name="identity number",
                     ),
@@ -318,6 +324,8 @@ class Migration(migrations.Migration):
                     "private_notes",
                     crm.encryption.EncryptedTextField(
                         blank=True,
+                        db_default="",
+                        default="",
                         help_text="Encrypted at rest and hidden from the roles an admin chooses.",
                         verbose_name="private notes",
                     ),

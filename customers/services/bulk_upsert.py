@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm.accounts.field_security import UNWRITABLE_FIELD_MESSAGE, field_access
 from crm.accounts.models import User
 from crm.webhooks.events import event_publish_many
 from customers.cleaning import fold_whitespace
@@ -139,9 +140,9 @@ def _item_cells(item: dict, errors: list[tuple[str, str]]) -> list[str]:
     return cells
 
 
-def _refused_names(item: dict) -> list[tuple[str, str]]:
+def _refused_names(item: dict, unwritable: frozenset[str]) -> list[tuple[str, str]]:
     """StrictModelSerializer's rule: a field the caller may not write is refused, not dropped."""
-    refused = []
+    refused = [(name, str(UNWRITABLE_FIELD_MESSAGE)) for name in sorted(unwritable & set(item))]
     for name in sorted(set(item) - set(UPSERT_FIELDS)):
         if name in _READ_ONLY_FIELDS:
             refused.append((name, _("This field is read-only.")))
@@ -199,6 +200,7 @@ def _extra_values(row: CleanRow, item: dict, visible_companies: set[int]) -> Non
 
 def _clean_items(items: list, cleaner: RowCleaner, actor: User) -> list[CleanRow]:
     visible_companies = _company_ids(items, actor)
+    unwritable = field_access(user=actor, model=Customer).unwritable
     rows = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -206,7 +208,7 @@ def _clean_items(items: list, cleaner: RowCleaner, actor: User) -> list[CleanRow
             row.errors.append(("", _("Expected an object with the customer's fields.")))
             rows.append(row)
             continue
-        errors = _refused_names(item)
+        errors = _refused_names(item, unwritable)
         row = cleaner.clean(index, _item_cells(item, errors))
         _extra_values(row, item, visible_companies)
         row.errors.extend(errors)

@@ -25,8 +25,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy(
-            "UTF-8 or GB18030/GBK, separated by commas or semicolons, with the column names on "
-            "the first line."
+            "UTF-8, GB18030/GBK or Windows-1252, separated by commas or semicolons, with the "
+            "column names on the first line."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv"}),
     )

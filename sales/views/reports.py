@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from customers.services.export import spreadsheet_safe
 from sales.forms_targets import ReportFilterForm
 from sales.selectors.reports import REPORTS, Report, report_build, report_cells
 
@@ -31,7 +32,7 @@ def _csv_lines(report: Report) -> Iterator[str]:
     # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
     yield "\ufeff"
     for cells in report_cells(report):
-        yield writer.writerow(cells)
+        yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
 
 def _error_text(errors) -> str:

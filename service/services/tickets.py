@@ -33,7 +33,7 @@ from crm.accounts.selectors import (
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
 from crm.concurrency import version_check
-from crm.uploads import upload_check
+from crm.uploads import upload_check, upload_max_bytes
 from crm.webhooks.events import event_publish
 from customers.models import Customer, Interaction
 from customers.services.customers import tag_list_get_or_create
@@ -176,7 +176,9 @@ def _check_attachments(files: list[UploadedFile]) -> None:
     refused = []
     for upload in files:
         try:
-            upload.content_type = upload_check(upload, max_bytes=MAX_ATTACHMENT_BYTES)
+            upload.content_type = upload_check(
+                upload, max_bytes=min(MAX_ATTACHMENT_BYTES, upload_max_bytes())
+            )
         except ValidationError as exc:
             refused.extend(exc.messages)
     if refused:

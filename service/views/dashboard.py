@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from customers.services.export import spreadsheet_safe
 from service.forms_dashboard import MetricsFilterForm
 from service.selectors.metrics import (
     ServiceMetrics,
@@ -35,7 +36,7 @@ def _csv_lines(trend: list[TrendPoint]) -> Iterator[str]:
     # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
     yield "\ufeff"
     for cells in metrics_trend_cells(trend):
-        yield writer.writerow(cells)
+        yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
 
 def _chart_data(metrics: ServiceMetrics) -> dict:

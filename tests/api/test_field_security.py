@@ -257,3 +257,24 @@ def test_a_webhook_leaves_out_what_its_owner_may_not_see(agent, rep, customer):
     assert "annual_income" not in by_owner[agent.pk]["data"]
     assert by_owner[agent.pk]["changes"] == {"changed_fields": ["city"]}
     assert by_owner[rep.pk]["data"]["annual_income"] == "250000.00"
+
+
+def test_bulk_upsert_refuses_an_item_naming_a_field_hidden_from_the_caller(agent, client_for):
+    # given a customer the agent owns
+    known = CustomerFactory(
+        owner=agent, email="ada@example.com", city="Lyon", annual_income=Decimal("90000.00")
+    )
+
+    # when the agent upserts it with a new income, which is hidden from agents by default
+    response = client_for(agent).post(
+        "/api/v1/customers/bulk-upsert/",
+        {"customers": [{"email": "ada@example.com", "annual_income": "1.00", "city": "Paris"}]},
+        content_type="application/json",
+    )
+
+    # then the item fails naming the field, and nothing of it is stored
+    result = response.json()["results"][0]
+    assert result["outcome"] == "failed"
+    assert result["errors"]["annual_income"] == NOT_YOURS
+    known.refresh_from_db()
+    assert (known.annual_income, known.city) == (Decimal("90000.00"), "Lyon")

@@ -30,6 +30,7 @@ from collaboration.models import (
     NotificationPreference,
     Task,
 )
+from crm.accounts.models import UserSession
 from crm.accounts.services import api_token_create, record_share
 from crm.activity.services import activity_record
 from crm.api.models import IdempotencyKey
@@ -166,6 +167,9 @@ def some_of_everything(superuser):
     )
     CalendarFeed.objects.create(user=membership.user, token_hash="0" * 64)
     api_token_create(user=membership.user, name="Reporting")
+    UserSession.objects.create(
+        user=membership.user, session_key="admin-page-session", last_seen_at=timezone.now()
+    )
     WebhookAttemptFactory(delivery__subscription__owner=membership.user)
     activity_record(verb="deal_won", summary="Won", actor=membership.user, team=team)
     ticket = TicketFactory(
