@@ -18,6 +18,8 @@ class AccountsConfig(AppConfig):
         # Models added by later migrations get their permissions only after migrate; keeping the
         # role groups in step then means no app has to write a permissions migration.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="accounts.sync_roles")
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(receivers.last_login_stamp, dispatch_uid="accounts.last_login")
         user_logged_in.connect(receivers.login_recorded, dispatch_uid="accounts.login")
         user_logged_out.connect(receivers.logout_recorded, dispatch_uid="accounts.logout")
         user_login_failed.connect(receivers.login_failure_recorded, dispatch_uid="accounts.failed")

@@ -15,7 +15,7 @@ from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by, user_default_team_id
 from crm.webhooks.events import event_publish
 from customers.cleaning import CleaningError, fold_whitespace, normalise_email, normalise_phone
-from customers.models import Company, Customer, Interaction, Order, Tag
+from customers.models import Company, Customer, Interaction, Order, Segment, Tag
 
 MAX_AGE_YEARS = 120
 
@@ -127,7 +127,7 @@ def _apply_consent(customer: Customer, changed: set[str]) -> None:
         changed.add("marketing_consent_at")
 
 
-def require_editable(*, actor: User | None, record: Customer | Company) -> None:
+def require_editable(*, actor: User | None, record: Customer | Company | Segment) -> None:
     """Refuse a change by someone who may only read the record: through a read-only share, or
     the service desk's "see all customers" (no actor: the system itself, which may)."""
     if actor is not None and not record_is_editable_by(user=actor, record=record):

@@ -26,7 +26,7 @@ from crm.accounts.selectors import record_is_visible_to, records_visible_to
 from customers.cleaning import fold_whitespace
 from customers.locks import customers_lock
 from customers.models import Customer, Interaction, Need, Order, OrderLine, Product, Relationship
-from customers.services.customers import customer_aggregates_refresh
+from customers.services.customers import customer_aggregates_refresh, require_editable
 
 PRODUCT_EDITABLE_FIELDS = ("sku", "name", "category", "unit_price", "currency", "is_active")
 NEED_EDITABLE_FIELDS = ("text", "category", "priority", "status")
@@ -230,6 +230,7 @@ def order_create(
 def order_update_status(*, actor: User | None, order: Order, status: str) -> Order:
     """Move an order along its life cycle; cancelled and refunded orders stop counting as spend."""
     _require_visible(actor=actor, customer=order.customer)
+    require_editable(actor=actor, record=order.customer)
     _check_choice(status, Order.Status, field="status")
     if status == order.status:
         return order
@@ -365,6 +366,7 @@ def need_create(*, actor: User | None, customer: Customer, **values) -> Need:
 def need_update(*, actor: User | None, need: Need, **values) -> Need:
     """Edit a need; closing one is setting its status to met or dropped."""
     _require_visible(actor=actor, customer=need.customer)
+    require_editable(actor=actor, record=need.customer)
     cleaned = _clean_need_values(values)
     changed = {name for name, value in cleaned.items() if getattr(need, name) != value}
     for name in changed:

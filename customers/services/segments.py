@@ -13,6 +13,7 @@ from crm.accounts.selectors import user_is_admin, user_team_ids
 from customers.cleaning import fold_whitespace
 from customers.models import Customer, Segment
 from customers.selectors.customers import CustomerFilter, customer_filter_hidden_keys
+from customers.services.customers import require_editable
 
 SEGMENT_EDITABLE_FIELDS = ("name", "description", "filters", "team")
 
@@ -59,6 +60,7 @@ def segment_create(
 def segment_update(*, actor: User, segment: Segment, **values) -> Segment:
     """Change the given fields: name, description, filters (a CustomerFilter), team (None to
     stop sharing)."""
+    require_editable(actor=actor, record=segment)
     unknown = set(values) - set(SEGMENT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
@@ -82,4 +84,5 @@ def segment_update(*, actor: User, segment: Segment, **values) -> Segment:
 
 
 def segment_delete(*, actor: User, segment: Segment) -> None:
+    require_editable(actor=actor, record=segment)
     segment.delete()

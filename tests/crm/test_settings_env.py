@@ -10,11 +10,19 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from crm import env
+from crm.encryption import encryption_key_generate
 
 REPO_ROOT = env.BASE_DIR
 # Set by crm.settings.test in this process, or by whoever runs the suite; a subprocess starts
 # without them unless a test passes them.
-SETTINGS_VARIABLES = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"}
+SETTINGS_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "CRM_FIELD_ENCRYPTION_KEYS",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+}
 
 
 @pytest.mark.parametrize("value", ["1", "true", "True", "YES", "on", " true "])
@@ -104,6 +112,7 @@ def test_production_settings_pass_the_deploy_check():
         "--fail-level",
         "WARNING",
         SECRET_KEY=random_secret_key(),
+        CRM_FIELD_ENCRYPTION_KEYS=encryption_key_generate(),
         ALLOWED_HOSTS="crm.example.com",
     )
 
@@ -132,6 +141,7 @@ def test_production_forces_debug_off_even_when_the_environment_says_on():
         "from django.conf import settings; print(settings.DEBUG)",
         DEBUG="true",
         SECRET_KEY=random_secret_key(),
+        CRM_FIELD_ENCRYPTION_KEYS=encryption_key_generate(),
         ALLOWED_HOSTS="crm.example.com",
     )
 
@@ -156,3 +166,18 @@ def test_a_garbage_debug_value_refuses_to_start():
     # then
     assert result.returncode != 0
     assert "DEBUG='sometimes' is not a boolean" in result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys():
+    # given production settings with every other secret set
+    # when
+    result = run_manage(
+        "crm.settings.production",
+        "check",
+        SECRET_KEY=random_secret_key(),
+        ALLOWED_HOSTS="crm.example.com",
+    )
+
+    # then
+    assert result.returncode != 0
+    assert "CRM_FIELD_ENCRYPTION_KEYS must be set in production" in result.stderr

@@ -263,7 +263,7 @@ def test_api_lists_groups_page_by_page(rep, rep_client, django_assert_max_num_qu
     CustomerFactory(name="Pb", phone="+8613700137000", owner=rep)
 
     # when
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         first = rep_client.get(API, {"page_size": 2})
     second = rep_client.get(first.json()["next"])
 

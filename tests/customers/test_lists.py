@@ -313,7 +313,7 @@ def test_filtered_list_queries_do_not_grow_with_rows(
     }
 
     # when
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = rep_client.get("/customers/", filters)
 
     # then

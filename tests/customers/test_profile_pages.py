@@ -143,10 +143,10 @@ def test_the_360_page_costs_the_same_queries_however_busy_the_customer(
     assert response.status_code == 200
     assert len(response.context["timeline"].entries) == 20
     assert "Older entries" in response.content.decode()
-    # and the cost is a fixed base (with whether the user may edit) plus one query per timeline
-    # source and panel
+    # and the cost is a fixed base (with whether the user may edit and the field rules that apply
+    # to them) plus one query per timeline source and panel
     per_source = len(registry.timeline_sources()) + len(registry.profile_panels())
-    assert len(quiet_queries) <= 13 + per_source
+    assert len(quiet_queries) <= 14 + per_source
 
 
 def test_the_360_page_of_an_invisible_customer_is_404(rep_client, other_team_rep, other_team):

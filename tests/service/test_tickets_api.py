@@ -507,7 +507,7 @@ def test_thread_queries_are_bounded(agent, agent_client, ticket, django_assert_m
         )
 
     # when
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         rows = results(agent_client.get(ticket_url(ticket, "messages")))
 
     # then
