@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 from crm.pages import form_errors_from_service, is_htmx
 from customers.services.export import spreadsheet_safe
 from sales.forms_campaigns import (
@@ -307,6 +309,11 @@ def campaign_report_csv(request: HttpRequest) -> HttpResponse:
     """The report's campaigns (same filters, not paged) as CSV; ratios are decimals (0.25)."""
     filters = CampaignReportFilterForm(request.GET or None)
     campaigns = selectors.campaign_report(user=request.user, **filters.selector_filters())
+    audit_event_record(
+        kind=AuditEvent.Kind.EXPORT,
+        actor=request.user,
+        details={"what": "campaign report", "format": "csv", "filters": request.GET.dict()},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="campaigns-{stamp}.csv"'

@@ -15,6 +15,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 from customers.services.export import spreadsheet_safe
 from sales.forms_targets import ReportFilterForm
 from sales.selectors.reports import REPORTS, Report, report_build, report_cells
@@ -69,6 +71,11 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return HttpResponseBadRequest(_error_text(form.errors))
     report = report_build(name=name, scope=scope)
+    audit_event_record(
+        kind=AuditEvent.Kind.EXPORT,
+        actor=request.user,
+        details={"what": f"sales report: {name}", "format": "csv", "filters": request.GET.dict()},
+    )
     response = StreamingHttpResponse(_csv_lines(report), content_type="text/csv; charset=utf-8")
     filename = f"{name}-{scope.start.key}-{scope.end.key}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

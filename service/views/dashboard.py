@@ -13,6 +13,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_event_record
 from customers.services.export import spreadsheet_safe
 from service.forms_dashboard import MetricsFilterForm
 from service.selectors.metrics import (
@@ -98,6 +100,11 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return HttpResponseBadRequest(_error_text(form.errors))
     trend = metrics_trend(scope=scope)
+    audit_event_record(
+        kind=AuditEvent.Kind.EXPORT,
+        actor=request.user,
+        details={"what": "service trend", "format": "csv", "filters": request.GET.dict()},
+    )
     response = StreamingHttpResponse(_csv_lines(trend), content_type="text/csv; charset=utf-8")
     filename = f"service-trend-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

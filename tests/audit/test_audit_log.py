@@ -247,6 +247,24 @@ def test_a_customer_export_is_audited(manager, client_for):
     assert (event.actor, event.details["what"], event.details["rows"]) == (manager, "customers", 3)
 
 
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("/sales/reports/csv/?report=outcomes", "sales report: outcomes"),
+        ("/sales/campaigns/report.csv", "campaign report"),
+        ("/service/dashboard/trend.csv", "service trend"),
+    ],
+)
+def test_report_downloads_are_audited(manager, client_for, url, what):
+    # when a manager downloads a report
+    response = client_for(manager).get(url)
+    assert response.status_code == 200
+
+    # then one event says who downloaded which report
+    (event,) = events("export")
+    assert (event.actor, event.details["what"], event.details["format"]) == (manager, what, "csv")
+
+
 def test_privacy_requests_are_audited_and_erasure_scrubs_the_history(superuser):
     # given a customer whose history holds personal data
     customer = CustomerFactory(name="Ada Lovelace", email="ada@example.com", notes="Allergic")
