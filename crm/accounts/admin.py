@@ -18,7 +18,7 @@ from crm.accounts.models import (
     User,
     UserSession,
 )
-from crm.accounts.selectors import field_rule_roles, user_is_admin
+from crm.accounts.selectors import field_rule_roles
 from crm.accounts.services import (
     api_token_revoke,
     field_rule_delete,
@@ -138,10 +138,6 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     ]
     actions = ["revoke_selected"]
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if user_is_admin(request.user) else queryset.filter(user=request.user)
-
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("accounts.change_apitoken")
 
@@ -170,7 +166,7 @@ class UserSessionAdmin(ReadOnlyAdmin):
     actions = ["log_out_selected"]
 
     def has_log_out_permission(self, request) -> bool:
-        return user_is_admin(request.user)
+        return request.user.has_perm("accounts.change_usersession")
 
     @admin.action(description=_("Log out selected sessions"), permissions=["log_out"])
     def log_out_selected(self, request, queryset):

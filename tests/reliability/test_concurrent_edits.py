@@ -17,6 +17,7 @@ from service.models import Ticket
 from service.services.tickets import ticket_create, ticket_update
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import CustomerFactory
+from tests.sales.factories import pipeline_with_stages
 from tests.sales.test_deal_pages import edit_form as deal_form
 from tests.service.test_ticket_pages import edit_form as ticket_form
 
@@ -28,7 +29,8 @@ def customer(rep, team):
 
 @pytest.fixture
 def deal(rep, customer):
-    return deal_create(actor=rep, name="Desks", customer=customer)
+    # A pipeline of its own: a transactional test may follow one that flushed the default.
+    return deal_create(actor=rep, name="Desks", customer=customer, pipeline=pipeline_with_stages())
 
 
 @pytest.fixture

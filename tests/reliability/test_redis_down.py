@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from kombu import pools as kombu_pools
 
 from crm.accounts import roles
 from crm.celery import app as celery_app
@@ -24,9 +25,10 @@ CSV = b"Name,Email\nAnn Lee,ann@example.com\n"
 
 def _celery_use(*, broker: str, eager: bool) -> None:
     """Point the Celery app at `broker`, dropping the connections it holds to the old one (no
-    result store is touched: tasks ignore their results)."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    result store is touched: tasks ignore their results). The app's pool is kombu's global one
+    for the broker, so the registry is reset too: a closed pool left in it would be handed back
+    to every later test that sends a task."""
+    kombu_pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
     celery_app.conf.broker_url = broker

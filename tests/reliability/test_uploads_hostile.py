@@ -37,6 +37,13 @@ SCRIPT = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 RAW_TAGS = ("<script>alert(1)", "<img src=x onerror")
 
 
+@pytest.fixture(autouse=True)
+def own_media_root(settings, tmp_path):
+    """Each test looks for files it must not have left behind: in a folder of its own, not the
+    suite's shared one, which other tests' imports fill."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def marketer(team):
     user = UserFactory(username="marketer", roles=[roles.MARKETING])
