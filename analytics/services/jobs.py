@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from analytics.models import AnalyticsJob
 from crm.accounts.models import User
+from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,21 @@ def analytics_job_start(
         return AnalyticsJob.objects.create(
             kind=kind, trigger=trigger, started_by=user, stage=_("Waiting for a worker")
         )
+
+
+def analytics_job_queue(*, job: AnalyticsJob, task) -> None:
+    """Send `task` for `job` once the transaction commits; when the broker cannot be reached the
+    job fails at once with a message saying so, rather than waiting for a worker for ever."""
+
+    def unsent() -> None:
+        AnalyticsJob.objects.filter(pk=job.pk, status=AnalyticsJob.Status.QUEUED).update(
+            status=AnalyticsJob.Status.FAILED,
+            error=str(BROKER_UNREACHABLE_MESSAGE),
+            stage="",
+            finished_at=timezone.now(),
+        )
+
+    task_send_on_commit(task=task, args=(job.pk,), on_unsent=unsent)
 
 
 def analytics_job_run(

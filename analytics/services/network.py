@@ -33,6 +33,7 @@ from analytics.ml.graph import (
 from analytics.models import AnalyticsJob, Community, CustomerInfluence, GraphEdge, ModelVersion
 from analytics.services.jobs import (
     JobBusy,
+    analytics_job_queue,
     analytics_job_run,
     analytics_job_start,
     progress_save,
@@ -78,7 +79,7 @@ def graph_build_request(*, trigger: str, user: User | None = None) -> AnalyticsJ
 
     from analytics.tasks.network import graph_build_task
 
-    transaction.on_commit(lambda: graph_build_task.delay(job.pk))
+    analytics_job_queue(job=job, task=graph_build_task)
     return job
 
 

@@ -39,6 +39,7 @@ from analytics.models import AnalyticsJob, CustomerRecommendation, ModelVersion
 from analytics.selectors.recommendations import ORDER_STATUSES_NOT_BOUGHT
 from analytics.services.jobs import (
     JobBusy,
+    analytics_job_queue,
     analytics_job_run,
     analytics_job_start,
     progress_save,
@@ -125,7 +126,7 @@ def recommendations_build_request(*, user: User | None, trigger: str) -> Analyti
 
     from analytics.tasks.recommendations import recommendations_build_task
 
-    transaction.on_commit(lambda: recommendations_build_task.delay(job.pk))
+    analytics_job_queue(job=job, task=recommendations_build_task)
     return job
 
 

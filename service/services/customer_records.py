@@ -54,8 +54,10 @@ def customer_tickets_export(customer: Customer) -> list[dict]:
 
 def customer_tickets_erase(customer: Customer) -> None:
     """Remove what the person wrote or sent: ticket descriptions, their messages and every
-    attachment. The tickets stay, with their timings, for the service figures."""
+    attachment, from the tickets and from their earlier versions. The tickets stay, with their
+    timings, for the service figures."""
     Ticket.objects.filter(customer=customer).update(description="")
+    Ticket.history.filter(customer_id=customer.pk).update(description="", satisfaction_comment="")
     TicketMessage.objects.filter(
         ticket__customer=customer, kind=TicketMessage.Kind.CUSTOMER
     ).update(body="")

@@ -61,5 +61,7 @@ def test_erasure_removes_what_the_person_wrote_and_keeps_the_ticket(admin_user):
 
     ticket.refresh_from_db()
     assert ticket.description == ""
+    assert ticket.history.exists()
+    assert not ticket.history.exclude(description="").exists()
     assert not TicketMessage.objects.filter(ticket=ticket).exclude(body="").exists()
     assert not TicketAttachment.objects.filter(message__ticket=ticket).exists()
