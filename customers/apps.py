@@ -107,6 +107,7 @@ class CustomersConfig(AppConfig):
                 "external_id",
                 "custom_attributes",
             ],
+            derived={"age": "birthday"},
         )
         meeting_held.connect(
             log_meeting_interactions, dispatch_uid="customers.log_meeting_interactions"

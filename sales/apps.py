@@ -126,6 +126,7 @@ class SalesConfig(AppConfig):
                 "forecast_category",
                 "description",
             ],
+            derived={"lines": "amount"},
         )
 
         register_nav_group(NavGroup(key="sales", label=_("Sales"), order=100))

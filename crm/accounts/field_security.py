@@ -15,6 +15,7 @@ from crm.accounts.models import FieldRule
 from crm.accounts.selectors import user_is_admin
 
 _SECURABLE: dict[str, tuple[str, ...]] = {}
+_DERIVED: dict[str, dict[str, str]] = {}
 
 _OPEN, _READ_ONLY, _HIDDEN = 2, 1, 0
 _LEVEL = {FieldRule.Access.READ_ONLY: _READ_ONLY, FieldRule.Access.HIDDEN: _HIDDEN}
@@ -42,14 +43,24 @@ OPEN_ACCESS = FieldAccess()
 UNWRITABLE_FIELD_MESSAGE = _("You may not change this field.")
 
 
-def securable_fields_register(model: type[models.Model], field_names: list[str]) -> None:
-    for name in field_names:
+def securable_fields_register(
+    model: type[models.Model], field_names: list[str], *, derived: dict[str, str] | None = None
+) -> None:
+    """`derived` names values shown outside the model's own fields that reveal or change one of
+    them (a customer's age is its birthday): they follow that field's rule wherever they appear."""
+    for name in [*field_names, *(derived or {}).values()]:
         model._meta.get_field(name)
     _SECURABLE[model._meta.label_lower] = tuple(field_names)
+    _DERIVED[model._meta.label_lower] = dict(derived or {})
 
 
 def securable_fields(model: type[models.Model]) -> tuple[str, ...]:
     return _SECURABLE.get(model._meta.label_lower, ())
+
+
+def secured_field_name(model: type[models.Model], name: str) -> str:
+    """The field whose rule governs the value called `name`: itself, or the one it derives from."""
+    return _DERIVED.get(model._meta.label_lower, {}).get(name, name)
 
 
 def securable_models() -> list[str]:

@@ -11,11 +11,8 @@ from crm.accounts.field_security import (
     FieldAccess,
     field_access,
     securable_fields,
+    secured_field_name,
 )
-
-# Set in a serializer's context, the user whose field rules shape it when there is no request
-# (a webhook's payload is shaped for its subscription's owner).
-FIELD_ACCESS_USER = "field_access_user"
 
 
 class FieldSecurityMixin:
@@ -24,27 +21,21 @@ class FieldSecurityMixin:
     A field hidden from the caller is not among the serializer's fields at all: it is absent
     from every response, `?fields=` naming it is refused as an unknown name, and nothing is
     expanded from it. A write naming a hidden or read-only field is refused with that field
-    named. `secured_by` ties a serializer field that shows or changes another field's value
-    (a customer's age is its birthday) to that field's rule.
+    named. A value derived from a field (a customer's age is its birthday, registered with the
+    field) follows that field's rule.
     """
-
-    secured_by: dict[str, str] = {}
 
     def field_access(self) -> FieldAccess:
         model = getattr(getattr(self, "Meta", None), "model", None)
         if model is None or not securable_fields(model):
             return OPEN_ACCESS
-        user = self.context.get(FIELD_ACCESS_USER)
-        if user is None:
-            request = self.context.get("request")
-            user = getattr(request, "user", None)
-        return field_access(user=user, model=model)
+        request = self.context.get("request")
+        return field_access(user=getattr(request, "user", None), model=model)
 
     def _secured_name(self, name: str, field) -> str:
-        if name in self.secured_by:
-            return self.secured_by[name]
         source = getattr(field, "source", None) or name
-        return name if source == "*" else source.split(".", 1)[0]
+        own = name if source == "*" else source.split(".", 1)[0]
+        return secured_field_name(self.Meta.model, own)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -63,11 +54,9 @@ class FieldSecurityMixin:
     def to_internal_value(self, data):
         access = self.field_access()
         if isinstance(data, Mapping) and access is not OPEN_ACCESS:
+            model = self.Meta.model
             refused = {
-                name
-                for name in data
-                if name in access.unwritable
-                or (name in self.secured_by and self.secured_by[name] in access.unwritable)
+                name for name in data if secured_field_name(model, name) in access.unwritable
             }
             if refused:
                 raise serializers.ValidationError(

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.accounts.field_security import field_access
+from crm.accounts.field_security import field_access, secured_field_name
 from crm.accounts.models import User
 from crm.accounts.selectors import user_is_admin
 from crm.signals import webhook_subscription_disabled
@@ -254,15 +254,16 @@ def _payload_for(payload: dict, *, owner: User, model: type[Model]) -> dict:
     data = payload["data"]
     if not hidden or not isinstance(data, dict):
         return payload
+
+    def shown(name: str) -> bool:
+        return secured_field_name(model, name) not in hidden
+
     changes = payload["changes"]
     if isinstance(changes.get("changed_fields"), list):
-        changes = {
-            **changes,
-            "changed_fields": [name for name in changes["changed_fields"] if name not in hidden],
-        }
+        changes = {**changes, "changed_fields": list(filter(shown, changes["changed_fields"]))}
     return {
         **payload,
-        "data": {name: value for name, value in data.items() if name not in hidden},
+        "data": {name: value for name, value in data.items() if shown(name)},
         "changes": changes,
     }
 

@@ -116,7 +116,6 @@ class CustomerSerializer(ExpandableSerializerMixin, StrictModelSerializer):
         "owner": UserSummarySerializer,
         "team": TeamSummarySerializer,
     }
-    secured_by = {"age": "birthday"}
 
     class Meta:
         model = Customer

@@ -249,7 +249,6 @@ class DealSerializer(ExpandableSerializerMixin, StrictModelSerializer):
         "owner": UserSummarySerializer,
     }
     # The lines' total is the deal's amount.
-    secured_by = {"lines": "amount"}
 
     class Meta:
         model = Deal

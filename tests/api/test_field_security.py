@@ -259,6 +259,25 @@ def test_a_webhook_leaves_out_what_its_owner_may_not_see(agent, rep, customer):
     assert by_owner[rep.pk]["data"]["annual_income"] == "250000.00"
 
 
+def test_a_webhook_leaves_out_what_reveals_a_hidden_field(agent, rep, customer):
+    # given the birthday hidden from agents, and an agent listening to customer changes
+    rule(Customer, "birthday", roles.SERVICE_AGENT, "hidden")
+    WebhookSubscriptionFactory(owner=agent, events=["customer.updated"])
+
+    # when a change of the birthday is announced (sending is left to the worker)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("crm.webhooks.services._send_queue", lambda *args, **kwargs: None)
+        (delivery,) = webhook_deliveries_create_many(
+            event="customer.updated",
+            announcements=[(customer, {"changed_fields": ["birthday", "age", "city"]})],
+        )
+
+    # then the age, which is the birthday by another name, is left out as well
+    assert "birthday" not in delivery.payload["data"]
+    assert "age" not in delivery.payload["data"]
+    assert delivery.payload["changes"] == {"changed_fields": ["city"]}
+
+
 def test_bulk_upsert_refuses_an_item_naming_a_field_hidden_from_the_caller(agent, client_for):
     # given a customer the agent owns
     known = CustomerFactory(
