@@ -9,6 +9,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from crm import env
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.local")
 
 app = Celery("crm")
@@ -71,6 +73,14 @@ app.conf.beat_schedule = {
     "log-held-meetings": {
         "task": "collaboration.events_log_meetings_task",
         "schedule": crontab(minute="*/5"),
+    },
+    "send-due-emails": {
+        "task": "mail.emails_queue_due_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "poll-mailboxes": {
+        "task": "mail.mailboxes_poll_task",
+        "schedule": crontab(minute=f"*/{env.env_int('CRM_EMAIL_POLL_MINUTES', 1)}"),
     },
     "send-due-webhook-deliveries": {
         "task": "webhooks.webhook_deliveries_due_task",

@@ -159,6 +159,10 @@ class SalesConfig(AppConfig):
         register_demo_seeder(order=20, name="sales", seeder=seed_sales)
         register_record_type(model=Deal, payload=deal_payload, visible=deal_list_visible)
 
+        from sales.mail_threads import deal_thread_kind_register
+
+        deal_thread_kind_register()
+
         from sales.history import record_histories_register
 
         record_histories_register()

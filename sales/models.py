@@ -202,6 +202,64 @@ class CampaignMember(TimeStampedModel):
         return f"{self.campaign_id} / {self.customer_id}"
 
 
+class CampaignMailing(TimeStampedModel):
+    """One sending of an email campaign to its members, batch by batch in Celery. Each member
+    with marketing consent and a deliverable address gets one email, written from the template
+    in their language; the counts say how far it has got."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    visibility_path = "campaign"
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="mailings"
+    )
+    # The template's name: each recipient gets its version in their language, or the
+    # site's default language when it has none in theirs.
+    template_name = models.CharField(_("template"), max_length=100)
+    tracking = models.BooleanField(
+        _("track opens and clicks"),
+        default=True,
+        help_text=_("Adds an invisible image and rewrites links to count opens and clicks."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    total = models.PositiveIntegerField(_("members"), default=0)
+    sent_count = models.PositiveIntegerField(_("sent"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    # The highest member id handled, so a batch run again carries on after it.
+    last_member_id = models.PositiveBigIntegerField(_("last member handled"), default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("campaign mailing")
+        verbose_name_plural = _("campaign mailings")
+        indexes = [
+            models.Index(fields=["campaign", "-created_at"], name="campaign_mailing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} / {self.template_name}"
+
+
 class AssignmentRule(TimeStampedModel):
     """Who gets a new lead or deal: the first active rule (by position) that matches wins."""
 

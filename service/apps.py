@@ -105,6 +105,10 @@ class ServiceConfig(AppConfig):
             model=SatisfactionSurvey, payload=survey_payload, visible=survey_list_visible
         )
 
+        from service.mail_threads import ticket_thread_kind_register
+
+        ticket_thread_kind_register()
+
         from service.history import record_histories_register
 
         record_histories_register()

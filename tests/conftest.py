@@ -118,3 +118,22 @@ def client_for(db) -> Callable[..., Client]:
 @pytest.fixture
 def rep_client(client_for, rep) -> Client:
     return client_for(rep)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A local SMTP server the CRM's SMTP backend sends to; `.received` is what arrived."""
+    from tests.smtp_server import LocalSmtpServer
+
+    server = LocalSmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()

@@ -45,6 +45,7 @@ SALES_REP_GRANTS = {
     "sales.dealstagechange": READ,
     "sales.campaign": READ,
     "sales.campaignmember": READ,
+    "sales.campaignmailing": READ,
     **SALES_SETUP_READ,
 }
 MARKETING_GRANTS = {
@@ -52,6 +53,7 @@ MARKETING_GRANTS = {
     "sales.dealstagechange": READ,
     "sales.campaign": WORK,
     "sales.campaignmember": ALL,
+    "sales.campaignmailing": WORK,
     "sales.webform": WORK,
     "sales.webformsubmission": READ,
     **SALES_SETUP_READ,
@@ -94,12 +96,24 @@ INTEGRATION_GRANTS = {
     "webhooks.webhookattempt": READ,
 }
 
+# Everyone writes to customers from their records, with their own signature, from the shared
+# templates; writing the templates is for managers and marketing, and the mailboxes, set-aside
+# mail and suppressed addresses are the admins'.
+MAIL_GRANTS = {
+    "mail.emailmessage": ("view", "add"),
+    "mail.emailattachment": READ,
+    "mail.emailtemplate": READ,
+    "mail.emailsignature": ALL,
+}
+MAIL_TEMPLATE_GRANTS = {**MAIL_GRANTS, "mail.emailtemplate": ALL}
+
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
     SALES_REP: {
         "accounts.team": READ,
         "accounts.user": READ,
         "customers": WORK,
         **SALES_REP_GRANTS,
+        **MAIL_GRANTS,
         **COLLABORATION_GRANTS,
         **INTEGRATION_GRANTS,
         "analytics": READ,
@@ -111,6 +125,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         # Anyone may call the service desk, whichever rep owns them.
         "customers.customer": ("see_all",),
         **SERVICE_AGENT_GRANTS,
+        **MAIL_GRANTS,
         **COLLABORATION_GRANTS,
         **INTEGRATION_GRANTS,
         "analytics": READ,
@@ -120,6 +135,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "accounts.user": READ,
         "customers": (*WORK, "import", "export"),
         **MARKETING_GRANTS,
+        **MAIL_TEMPLATE_GRANTS,
         **COLLABORATION_GRANTS,
         **INTEGRATION_GRANTS,
         "analytics": READ,
@@ -132,6 +148,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "customers": (*ALL, "import", "export", "merge"),
         "sales": ALL,
         "service": ALL,
+        **MAIL_TEMPLATE_GRANTS,
         **COLLABORATION_GRANTS,
         **INTEGRATION_GRANTS,
         "collaboration": ALL,

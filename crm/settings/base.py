@@ -4,6 +4,8 @@ local.py, production.py and test.py only override what differs; secrets have no 
 DEBUG.
 """
 
+import json
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "simple_history",
+    "anymail",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
     "crm.api",
     "crm.webhooks",
     "customers",
+    "mail",
     "sales",
     "service",
     "collaboration",
@@ -370,6 +374,29 @@ CRM_WEBHOOK_DISABLE_AFTER = env.env_int("CRM_WEBHOOK_DISABLE_AFTER", 10)
 CRM_WEBHOOK_TIMEOUT_SECONDS = env.env_int("CRM_WEBHOOK_TIMEOUT_SECONDS", 10)
 # How many days the delivery log keeps finished deliveries.
 CRM_WEBHOOK_LOG_DAYS = env.env_int("CRM_WEBHOOK_LOG_DAYS", 30)
+
+# Email. Outgoing mail goes through EMAIL_BACKEND: SMTP by default, or any django-anymail
+# provider (EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend and its settings as JSON in
+# CRM_ANYMAIL, e.g. {"MAILGUN_API_KEY": "..."}). Providers post inbound mail and delivery events
+# to /mail/anymail/<provider>/inbound/ and .../tracking/, with CRM_ANYMAIL_WEBHOOK_SECRET
+# ("user:password") as HTTP basic auth.
+ANYMAIL = {
+    **json.loads(env.env_str("CRM_ANYMAIL", "{}") or "{}"),
+    "WEBHOOK_SECRET": env.env_str("CRM_ANYMAIL_WEBHOOK_SECRET", "") or None,
+}
+# The domain of the Message-IDs the CRM writes; by default that of DEFAULT_FROM_EMAIL.
+CRM_EMAIL_DOMAIN = env.env_str("CRM_EMAIL_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2])
+# Attempts to hand a message to the backend (with exponential backoff) before it is marked
+# failed.
+CRM_EMAIL_SEND_ATTEMPTS = env.env_int("CRM_EMAIL_SEND_ATTEMPTS", 5)
+# Received messages larger than this are set aside, not taken in.
+CRM_EMAIL_MAX_INBOUND_BYTES = env.env_int("CRM_EMAIL_MAX_INBOUND_BYTES", 30 * 1024 * 1024)
+# Campaign mail: recipients per batch (one task and one SMTP connection each), and whether
+# opens and clicks may be tracked at all (each mailing can also switch it off).
+CRM_EMAIL_CAMPAIGN_BATCH_SIZE = env.env_int("CRM_EMAIL_CAMPAIGN_BATCH_SIZE", 200)
+CRM_EMAIL_TRACKING = env.env_bool("CRM_EMAIL_TRACKING", True)
+# How often the beat polls the IMAP mailboxes, in minutes.
+CRM_EMAIL_POLL_MINUTES = env.env_int("CRM_EMAIL_POLL_MINUTES", 1)
 
 LOGGING = {
     "version": 1,
