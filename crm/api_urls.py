@@ -11,12 +11,14 @@ from crm.accounts import api_urls as accounts_api
 from crm.audit import api_urls as audit_api
 from crm.webhooks import api_urls as webhooks_api
 from customers import api_urls as customers_api
+from mail import api_urls as mail_api
 from sales import api_urls as sales_api
 from service import api_urls as service_api
 
 APP_API_MODULES = [
     accounts_api,
     customers_api,
+    mail_api,
     sales_api,
     service_api,
     collaboration_api,

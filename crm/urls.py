@@ -33,6 +33,7 @@ urlpatterns = [
     path("collaboration/", include("collaboration.urls")),
     path("analytics/", include("analytics.urls")),
     path("webhooks/", include("crm.webhooks.urls")),
+    path("mail/", include("mail.urls")),
     path("audit/", include("crm.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),

@@ -303,7 +303,7 @@ def _tracked_html(message: EmailMessage, html: str) -> str:
 
     def through_counter(match: re.Match) -> str:
         url = match.group(2)
-        if url.startswith(settings.CRM_SITE_URL + "/m/u/"):
+        if url.startswith(_absolute("/mail/u/")):
             return match.group(0)
         token = tokens.click_token(message_id=message.pk, url=url)
         return f'{match.group(1)}{escape(_absolute(reverse("mail:click", args=[token])))}"'
