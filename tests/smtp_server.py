@@ -23,7 +23,7 @@ class CollectingHandler:
     # Set to an SMTP reply ("451 4.3.0 try later") to refuse every DATA with it.
     refuse_with: str = ""
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse_with:
             return self.refuse_with
         message = email.message_from_bytes(envelope.content, policy=policy.default)
