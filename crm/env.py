@@ -4,6 +4,7 @@ Every setting that may differ between a laptop, CI and a production server is re
 nowhere else, so the configuration table in the README has a single source.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -51,6 +52,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json_object(name: str) -> dict:
+    """A JSON object (`{"KEY": "value"}`); unset or empty is {}."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f'{name} must be a JSON object, such as {{"KEY": "value"}}.')
+    return parsed
 
 
 DEBUG = env_bool("DEBUG", False)

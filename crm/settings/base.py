@@ -4,8 +4,6 @@ local.py, production.py and test.py only override what differs; secrets have no 
 DEBUG.
 """
 
-import json
-
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -381,7 +379,7 @@ CRM_WEBHOOK_LOG_DAYS = env.env_int("CRM_WEBHOOK_LOG_DAYS", 30)
 # to /mail/anymail/<provider>/inbound/ and .../tracking/, with CRM_ANYMAIL_WEBHOOK_SECRET
 # ("user:password") as HTTP basic auth.
 ANYMAIL = {
-    **json.loads(env.env_str("CRM_ANYMAIL", "{}") or "{}"),
+    **env.env_json_object("CRM_ANYMAIL"),
     "WEBHOOK_SECRET": env.env_str("CRM_ANYMAIL_WEBHOOK_SECRET", "") or None,
 }
 # The domain of the Message-IDs the CRM writes; by default that of DEFAULT_FROM_EMAIL.

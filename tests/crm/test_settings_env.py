@@ -181,3 +181,17 @@ def test_production_refuses_to_start_without_encryption_keys():
     # then
     assert result.returncode != 0
     assert "CRM_FIELD_ENCRYPTION_KEYS must be set in production" in result.stderr
+
+
+def test_env_json_object_reads_an_object_and_treats_unset_as_empty(monkeypatch):
+    monkeypatch.delenv("CRM_TEST_JSON", raising=False)
+    assert env.env_json_object("CRM_TEST_JSON") == {}
+    monkeypatch.setenv("CRM_TEST_JSON", '{"MAILGUN_API_KEY": "key-1"}')
+    assert env.env_json_object("CRM_TEST_JSON") == {"MAILGUN_API_KEY": "key-1"}
+
+
+@pytest.mark.parametrize("value", ["{not json", "[1, 2]", '"text"'])
+def test_env_json_object_names_the_variable_when_it_is_not_an_object(monkeypatch, value):
+    monkeypatch.setenv("CRM_TEST_JSON", value)
+    with pytest.raises(ImproperlyConfigured, match="CRM_TEST_JSON"):
+        env.env_json_object("CRM_TEST_JSON")
