@@ -17,6 +17,7 @@ from django.db import connection
 # (which are below 2**32).
 IMPORT_RUN = 1
 MODEL_TRAINING = 2
+MAILBOX_POLL = 3
 
 # The database notices a killed client's closed socket at once, but a redelivered task can
 # arrive a moment before the dead run's lock is released.
