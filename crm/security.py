@@ -12,6 +12,7 @@ import re
 from functools import cached_property, wraps
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.datastructures import MultiValueDict
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -44,6 +45,22 @@ def embeddable(view):
         return response
 
     return xframe_options_exempt(wrapped)
+
+
+def acts_for_nobody(view):
+    """Mark a public view that never looks at who is signed in (an unsubscribe link, a tracking
+    pixel in an email): the session gates (the idle sign-out, two-factor) let it through, so the
+    link works the same for a colleague whose session went idle as for anyone else."""
+    view.acts_for_nobody = True
+    return view
+
+
+def request_acts_for_nobody(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "acts_for_nobody", False)
 
 
 class ContentSecurityPolicyMiddleware:

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from crm.accounts import selectors, services
 from crm.api.authentication import api_token_for_request
 from crm.pages import is_htmx
+from crm.security import request_acts_for_nobody
 
 
 class UserPreferencesMiddleware:
@@ -60,13 +61,18 @@ def _unauthorized(message: str) -> JsonResponse:
 
 class SessionActivityMiddleware:
     """Keeps the list of a user's browser sessions current and ends a session that went unused
-    for CRM_SESSION_IDLE_MINUTES. Requests signed with an API token carry no session and pass."""
+    for CRM_SESSION_IDLE_MINUTES. Requests signed with an API token carry no session and pass,
+    and so do views that act for nobody (an email's links), which neither end nor extend it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated and request.session.session_key:
+        if (
+            request.user.is_authenticated
+            and request.session.session_key
+            and not request_acts_for_nobody(request)
+        ):
             if selectors.user_session_is_idle(session=request.session):
                 return self._signed_out(request)
             services.user_session_touch(request=request)
@@ -120,4 +126,6 @@ class TwoFactorRequiredMiddleware:
     def _is_open(self, request: HttpRequest) -> bool:
         if request.path.startswith((settings.STATIC_URL, settings.MEDIA_URL)):
             return True
-        return request.path in {reverse(name) for name in self.OPEN_URL_NAMES}
+        if request.path in {reverse(name) for name in self.OPEN_URL_NAMES}:
+            return True
+        return request_acts_for_nobody(request)
