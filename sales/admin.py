@@ -7,6 +7,7 @@ from sales.models import (
     Assignment,
     AssignmentRule,
     Campaign,
+    CampaignMailing,
     CampaignMember,
     Deal,
     DealLine,
@@ -170,6 +171,28 @@ class AssignmentRuleAdmin(SimpleHistoryAdmin, admin.ModelAdmin):
     search_fields = ["name", "match_values"]
     autocomplete_fields = ["team", "owner", "fallback_owner"]
     readonly_fields = ["last_assigned"]
+
+
+@admin.register(CampaignMailing)
+class CampaignMailingAdmin(ReadOnlyAdmin):
+    """Started, batched and counted by the campaign mail services; the admin only shows them."""
+
+    list_display = [
+        "campaign",
+        "template_name",
+        "status",
+        "total",
+        "sent_count",
+        "skipped_count",
+        "failed_count",
+        "started_by",
+        "started_at",
+        "finished_at",
+    ]
+    list_select_related = ["campaign", "started_by"]
+    list_filter = ["status", "tracking"]
+    search_fields = ["campaign__name", "template_name"]
+    show_full_result_count = False
 
 
 @admin.register(Assignment)

@@ -163,6 +163,11 @@ class SalesConfig(AppConfig):
 
         deal_thread_kind_register()
 
+        from mail.registry import register_engagement_listener
+        from sales.services.campaign_mail import campaign_member_engaged
+
+        register_engagement_listener(campaign_member_engaged)
+
         from sales.history import record_histories_register
 
         record_histories_register()

@@ -26,7 +26,7 @@ def deal_placeholders(deal: Deal, language: str) -> dict[str, str]:
         "deal.expected_close_date": date_format(deal.expected_close_date)
         if deal.expected_close_date
         else "",
-        "deal.owner": (owner.get_full_name() or owner.get_username()) if owner else "",
+        "deal.owner": str(owner) if owner else "",
     }
 
 

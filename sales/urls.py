@@ -2,6 +2,7 @@
 
 from sales.views import (
     board,
+    campaign_mail,
     campaigns,
     deals,
     forecasts,
@@ -24,6 +25,7 @@ VIEW_MODULES = [
     forecasts,
     reports,
     campaigns,
+    campaign_mail,
     webforms,
     rules,
 ]

@@ -29,6 +29,7 @@ from sales.forms_campaigns import (
 from sales.models import Campaign, CampaignMember
 from sales.selectors import campaigns as selectors
 from sales.services import campaigns as services
+from sales.views.campaign_mail import campaign_mail_section
 
 CAMPAIGNS_PER_PAGE = 25
 MEMBERS_PER_PAGE = 50
@@ -144,6 +145,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "responses": CampaignMember.Response.choices,
             "add_form": CampaignMemberAddForm(user=request.user, auto_id="member-add-%s"),
             "is_email": campaign.type == Campaign.Type.EMAIL,
+            **campaign_mail_section(request, campaign),
         },
     )
 

@@ -68,6 +68,7 @@ from tests.customers.factories import (
 from tests.sales.factories import (
     AssignmentFactory,
     AssignmentRuleFactory,
+    CampaignMailingFactory,
     CampaignMemberFactory,
     DealFactory,
     DealLineFactory,
@@ -145,7 +146,7 @@ def some_of_everything(superuser):
     DealStageChangeFactory(deal=deal)
     rule = AssignmentRuleFactory(owner=membership.user)
     AssignmentFactory(object_id=deal.pk, rule=rule, assigned_to=membership.user)
-    CampaignMemberFactory(customer=customers[0])
+    CampaignMailingFactory(campaign=CampaignMemberFactory(customer=customers[0]).campaign)
     SalesTargetFactory(team=team)
     WebFormSubmissionFactory(customer=customers[2], created_lead=True)
     task = TaskFactory(assignee=membership.user, team=team, created_by=superuser)

@@ -9,6 +9,7 @@ from sales.models import (
     Assignment,
     AssignmentRule,
     Campaign,
+    CampaignMailing,
     CampaignMember,
     Deal,
     DealLine,
@@ -75,6 +76,16 @@ class CampaignMemberFactory(factory.django.DjangoModelFactory):
 
     campaign = factory.SubFactory(CampaignFactory)
     customer = factory.SubFactory(CustomerFactory)
+
+
+class CampaignMailingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignMailing
+
+    campaign = factory.SubFactory(CampaignFactory)
+    template_name = "Newsletter"
+    status = CampaignMailing.Status.SENT
+    started_at = factory.LazyFunction(timezone.now)
 
 
 class DealFactory(factory.django.DjangoModelFactory):
