@@ -67,7 +67,7 @@ def customer_placeholders(customer) -> dict[str, str]:
 def sender_placeholders(user) -> dict[str, str]:
     if user is None:
         return {}
-    return {"sender.name": user.get_full_name() or user.get_username(), "sender.email": user.email}
+    return {"sender.name": str(user), "sender.email": user.email}
 
 
 def language_for(customer) -> str:

@@ -28,9 +28,7 @@ def ticket_placeholders(ticket: Ticket, language: str) -> dict[str, str]:
         "ticket.number": ticket.number,
         "ticket.subject": ticket.subject,
         "ticket.status": str(ticket.get_status_display()),
-        "ticket.assignee": (assignee.get_full_name() or assignee.get_username())
-        if assignee
-        else "",
+        "ticket.assignee": str(assignee) if assignee else "",
     }
 
 

@@ -13,6 +13,7 @@ import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
 from email.utils import formataddr, make_msgid
+from html import unescape as html_unescape
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -50,6 +51,19 @@ TRANSIENT_ERRORS = (
     OSError,
 )
 SIGNATURE_SEPARATOR = "\n\n-- \n"
+# The metadata naming the message to the provider, which names it back in its delivery events.
+PROVIDER_METADATA_KEY = "crm_email_id"
+
+
+def error_is_transient(error: Exception) -> bool:
+    """Whether a later attempt may get past `error`. A server's reply says so itself (RFC 5321):
+    4xx is "try again later", 5xx is final. SMTP errors are OSErrors, so the reply code is
+    read before the error's class."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _reply in error.recipients.values())
+    return isinstance(error, TRANSIENT_ERRORS)
 
 
 def addresses_clean(value: str | Iterable[str], *, field: str) -> list[str]:
@@ -255,7 +269,7 @@ def email_send(
             in_reply_to=in_reply_to,
             references=references,
             from_address=sender_address_for(record),
-            from_name=(actor.get_full_name() or actor.get_username()) if actor else "",
+            from_name=str(actor) if actor else "",
             to_addresses=to_addresses,
             cc_addresses=cc_addresses,
             subject=subject,
@@ -302,7 +316,9 @@ def _tracked_html(message: EmailMessage, html: str) -> str:
     the open."""
 
     def through_counter(match: re.Match) -> str:
-        url = match.group(2)
+        # The attribute holds the URL HTML-escaped (`&amp;` between query parameters); the
+        # redirect must lead to the URL itself.
+        url = html_unescape(match.group(2))
         if url.startswith(_absolute("/mail/u/")):
             return match.group(0)
         token = tokens.click_token(message_id=message.pk, url=url)
@@ -335,6 +351,9 @@ def message_build(message: EmailMessage, *, connection=None) -> EmailMultiAltern
         headers=headers,
         connection=connection,
     )
+    # Sent through a django-anymail provider, this comes back with the provider's delivery
+    # events, naming the message they are about (mail.services.delivery_events).
+    email.metadata = {PROVIDER_METADATA_KEY: str(message.pk)}
     html = message.body_html or linebreaks(urlize(escape(message.body_text), nofollow=True))
     if message.tracking and settings.CRM_EMAIL_TRACKING:
         html = _tracked_html(message, html)
@@ -401,10 +420,8 @@ def emails_deliver(*, message_ids: list[int]) -> dict[str, int]:
                 continue
             try:
                 message_build(message, connection=connection).send()
-            except TRANSIENT_ERRORS as exc:
-                _delivery_failed(message, exc, transient=True)
-            except Exception as exc:  # noqa: BLE001 - any other refusal is final for this mail
-                _delivery_failed(message, exc, transient=False)
+            except Exception as exc:  # noqa: BLE001 - error_is_transient sorts every failure
+                _delivery_failed(message, exc, transient=error_is_transient(exc))
             else:
                 _delivery_succeeded(message)
             if message.status == EmailMessage.Status.SENT:

@@ -13,7 +13,7 @@ from analytics.models import CustomerInfluence
 from crm.accounts.models import FieldRule, UserSession
 from crm.accounts.roles import SALES_REP
 from crm.accounts.services import api_token_create, record_share
-from sales.models import Deal
+from sales.models import CampaignMailing, Deal
 from sales.services.deals import deal_create
 from tests.accounts.factories import TeamFactory, UserFactory
 from tests.collaboration.factories import (
@@ -37,10 +37,12 @@ from tests.customers.factories import (
     RelationshipFactory,
     SegmentFactory,
 )
+from tests.mail.factories import EmailMessageFactory, EmailTemplateFactory, MailboxFactory
 from tests.sales.factories import (
     AssignmentFactory,
     AssignmentRuleFactory,
     CampaignFactory,
+    CampaignMailingFactory,
     CampaignMemberFactory,
     DealStageChangeFactory,
     PipelineFactory,
@@ -127,6 +129,14 @@ HIDDEN: dict[str, tuple[str, Callable[[World], object]]] = {
             campaign=CampaignFactory(owner=w.other, team=w.other_team), customer=w.customer()
         ),
     ),
+    "campaign-mailing": (
+        "marketer",
+        lambda w: CampaignMailingFactory(
+            campaign=CampaignFactory(owner=w.other, team=w.other_team),
+            status=CampaignMailing.Status.SENDING,
+        ),
+    ),
+    "email": ("rep", lambda w: EmailMessageFactory(customer=w.customer())),
     "web-form": ("marketer", lambda w: WebFormFactory(owner=w.other, team=w.other_team)),
     "web-form-submission": (
         "marketer",
@@ -196,6 +206,8 @@ SHARED: dict[str, Callable[[], object]] = {
     "ticket-category": lambda: TicketCategoryFactory(),
     "sla-policy": lambda: SlaPolicyFactory(),
     "business-calendar": lambda: BusinessCalendarFactory(),
+    "email-template": lambda: EmailTemplateFactory(),
+    "mailbox": lambda: MailboxFactory(),
     "field-rule": lambda: FieldRule.objects.create(
         content_type=ContentType.objects.get_for_model(Deal),
         field_name="amount",

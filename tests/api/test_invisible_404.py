@@ -37,6 +37,10 @@ OPEN_TO_ALL = {
     "graph-job": "build jobs of the shared graph",
     "recommendations-job": "build jobs of the shared recommendations",
     "audit-event": "the audit log: only admins may read it, and they read every event",
+    "email-template": "email templates are shared by everyone who sends mail",
+    "mailbox": "mailboxes the CRM reads: only admins may see them, and they see every one",
+    "set-aside-email": "mail that could not be taken in: only admins see it, all of it",
+    "suppressed-address": "addresses mail may not go to: for admins alone, who see them all",
 }
 
 

@@ -825,6 +825,16 @@ CREATES = [
     ("customer", "/api/v1/needs/", lambda w: {"customer": w.customer.pk, "text": "Sneaky"}),
     (
         "customer",
+        "/api/v1/emails/",
+        lambda w: {
+            "customer": w.customer.pk,
+            "to": ["sneaky@example.com"],
+            "subject": "Sneaky",
+            "body": "Sneaky",
+        },
+    ),
+    (
+        "customer",
         "/api/v1/relationships/",
         lambda w: {"from_customer": w.customer.pk, "to_customer": w.twin.pk, "kind": "colleague"},
     ),
