@@ -1,5 +1,6 @@
 """What every form of customers, deals and tickets shares: the user's field rules."""
 
+from django import forms
 from django.db.models import Model
 
 from crm.accounts.field_security import OPEN_ACCESS, FieldAccess, field_access
@@ -29,3 +30,22 @@ class FieldSecurityFormMixin:
         super()._post_clean()
         for name in self.field_rules.unwritable:
             self.cleaned_data.pop(name, None)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files from one input (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_clean = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single_clean(item, initial) for item in data if item]
+        return [single_clean(data, initial)] if data else []

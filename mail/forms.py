@@ -5,26 +5,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import MultipleFileField
 from mail.models import EmailMessage, EmailTemplate, Mailbox
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files from one input (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single_clean = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single_clean(item, initial) for item in data if item]
-        return [single_clean(data, initial)] if data else []
+from mail.services.mailboxes import MAILBOX_EDITABLE_FIELDS
 
 
 class ComposeForm(forms.Form):
@@ -114,17 +97,7 @@ class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
         fields = [
-            "name",
-            "address",
-            "purpose",
-            "team",
-            "is_active",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "imap_username",
-            "imap_password",
-            "imap_folder",
+            *MAILBOX_EDITABLE_FIELDS,
         ]
 
     def _post_clean(self):

@@ -11,32 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_list_active, user_team_ids
-from crm.forms import FieldSecurityFormMixin
+from crm.forms import FieldSecurityFormMixin, MultipleFileField
 from customers.models import Customer
 from customers.selectors.customers import customer_list_visible
 from customers.views.records import RecordPickerInput
 from service.models import CannedResponse, Ticket, TicketCategory, TicketMessage
 from service.selectors.queues import TicketFilter
 from service.services.tickets import WORKFLOW
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Any number of files from one input (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single_clean = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single_clean(item, initial) for item in data if item]
-        return [single_clean(data, initial)] if data else []
 
 
 class CustomerPickerField(forms.ModelChoiceField):

@@ -18,6 +18,7 @@ from crm.api.serializers import NoInputSerializer, StrictModelSerializer
 from mail import selectors
 from mail.models import InboundSetAside, Mailbox
 from mail.services import inbound, mailboxes
+from mail.services.mailboxes import MAILBOX_EDITABLE_FIELDS
 
 MAILBOX_EXAMPLE = {
     "id": 2,
@@ -59,17 +60,7 @@ class MailboxSerializer(StrictModelSerializer):
         model = Mailbox
         fields = [
             "id",
-            "name",
-            "address",
-            "purpose",
-            "team",
-            "is_active",
-            "imap_host",
-            "imap_port",
-            "imap_security",
-            "imap_username",
-            "imap_password",
-            "imap_folder",
+            *MAILBOX_EDITABLE_FIELDS,
             "imap_last_uid",
             "last_polled_at",
             "last_error",
