@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from crm.accounts import roles
 from crm.celery import app as celery_app
@@ -35,6 +36,15 @@ def pytest_collection_modifyitems(config, items):
         for marker_name, skip in skips.items():
             if skip is not None and item.get_closest_marker(marker_name):
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request by a user with another language
+    activates it for the thread, which would otherwise leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
