@@ -9,7 +9,7 @@ warning into an error: without the secret, every provider whose sole protection 
 refuses every post (a server error the provider logs), and the deploy check says why.
 """
 
-from anymail.signals import AnymailTrackingEvent
+from anymail.signals import AnymailTrackingEvent, EventType
 
 from mail.selectors import mailbox_for_addresses
 from mail.services.delivery_events import email_event_record
@@ -17,6 +17,13 @@ from mail.services.inbound import inbound_accept
 
 # Provider fields that carry our own Message-ID beside the provider's id (SendGrid's smtp-id).
 OUR_MESSAGE_ID_FIELDS = ("smtp-id",)
+# Bounces a provider reports as temporary though anymail files them as bounced (Postmark's soft
+# bounce: a full mailbox, a server busy): the address is not suppressed for one of these.
+TEMPORARY_BOUNCES = {"Type": {"SoftBounce"}}
+
+
+def _is_temporary_bounce(raw: dict) -> bool:
+    return any(raw.get(field) in values for field, values in TEMPORARY_BOUNCES.items())
 
 
 def inbound_received(sender, event, esp_name: str, **kwargs) -> None:
@@ -35,8 +42,11 @@ def inbound_received(sender, event, esp_name: str, **kwargs) -> None:
 def tracking_received(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
     """A delivery or engagement event (bounce, complaint, open...): see delivery_events."""
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    event_type = event.event_type
+    if event_type == EventType.BOUNCED and _is_temporary_bounce(raw):
+        event_type = EventType.DEFERRED
     email_event_record(
-        event_type=event.event_type,
+        event_type=event_type,
         message_id=event.message_id,
         recipient=event.recipient,
         esp_name=esp_name,

@@ -398,7 +398,9 @@ def emails_deliver(*, message_ids: list[int]) -> dict[str, int]:
     due = list(
         EmailMessage.objects.filter(
             pk__in=message_ids, status=EmailMessage.Status.QUEUED, next_attempt_at__lte=now
-        ).order_by("pk")
+        )
+        .prefetch_related("attachments")
+        .order_by("pk")
     )
     if not due:
         return counts

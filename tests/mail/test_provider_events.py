@@ -355,3 +355,17 @@ def test_a_complaint_about_mail_we_cannot_find_still_suppresses_and_withdraws(cu
     assert SuppressedAddress.objects.get().address == customer.email
     customer.refresh_from_db()
     assert customer.marketing_consent is False
+
+
+def test_a_postmark_soft_bounce_neither_suppresses_nor_marks_the_email(client, campaign_email):
+    # given a campaign email that was sent  # when Postmark reports a soft bounce (mailbox full)
+    payload = postmark_bounce(
+        campaign_email, email="wang.fang@example.com", bounce_type="SoftBounce"
+    )
+    response = post_postmark(client, payload)
+
+    # then the webhook is taken, and the address may still be written to
+    assert response.status_code == 200
+    assert not SuppressedAddress.objects.exists()
+    campaign_email.refresh_from_db()
+    assert campaign_email.status == EmailMessage.Status.SENT
