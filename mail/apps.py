@@ -15,6 +15,7 @@ class MailConfig(AppConfig):
         inbound.connect(receivers.inbound_received, dispatch_uid="mail.inbound_received")
         tracking.connect(receivers.tracking_received, dispatch_uid="mail.tracking_received")
         checks.register_checks()
+        self._register_events()
         register_nav_item(
             NavItem(
                 key="mailboxes",
@@ -98,3 +99,13 @@ class MailConfig(AppConfig):
         register_privacy_exporter(key="emails", exporter=customer_records.customer_emails_export)
         register_eraser(key="emails", eraser=customer_records.customer_emails_erase)
         register_demo_seeder(order=45, name="mail", seeder=demo.seed_mail)
+
+    def _register_events(self) -> None:
+        # Sent, received and bounced mail are announced to webhooks (and workflow rules), to
+        # subscribers who may see the email's customer.
+        from crm.webhooks.events import register_record_type
+        from mail.api.emails import email_payload
+        from mail.models import EmailMessage
+        from mail.selectors import email_list_visible
+
+        register_record_type(model=EmailMessage, payload=email_payload, visible=email_list_visible)

@@ -24,6 +24,9 @@ EVENTS: dict[str, str] = {
     "ticket.resolved": _("A ticket was resolved"),
     "survey.answered": _("A satisfaction survey was answered"),
     "import.finished": _("A customer import finished"),
+    "email.sent": _("An email was handed to the mail server"),
+    "email.received": _("An email was received"),
+    "email.bounced": _("An email bounced"),
 }
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from crm.api.calls import call_service
 from crm.api.fields import FieldsMixin
 from crm.api.pagination import CursorPagination
-from crm.api.serializers import StrictSerializer
+from crm.api.serializers import StrictSerializer, representation_json
 from customers.api.records import ContentTypeField, VisibleCustomerField
 from mail import selectors
 from mail.models import EmailAttachment, EmailMessage, EmailTemplate
@@ -184,6 +184,18 @@ class EmailMessageFilter(filters.FilterSet):
 
 class EmailCursorPagination(CursorPagination):
     ordering = ("-created_at", "-id")
+
+
+def email_payload(message: EmailMessage) -> dict:
+    """The email as GET /api/v1/emails/{id}/ shows it: the record of its webhook events, read
+    afresh so it shows the committed change (only its id once it is gone)."""
+    fresh = (
+        EmailMessage.objects.filter(pk=message.pk)
+        .select_related("customer", "sent_by")
+        .prefetch_related("attachments")
+        .first()
+    )
+    return representation_json(EmailMessageSerializer(fresh).data) if fresh else {"id": message.pk}
 
 
 @extend_schema_view(

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm.webhooks.events import event_publish
 from customers.locks import customers_lock
 from customers.models import Customer
 from mail.models import EmailMessage, SuppressedAddress
@@ -116,6 +117,7 @@ def _bounced(message: EmailMessage, at: datetime) -> None:
     if changed:
         message.refresh_from_db(fields=["status", "bounced_at", "next_attempt_at"])
         engagement.engagement_listeners_tell(message=message, event=engagement.BOUNCED)
+        event_publish(event="email.bounced", record=message)
 
 
 def _complained(message: EmailMessage | None, customer_ids: list[int]) -> None:

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.uploads import upload_check
+from crm.webhooks.events import event_publish
 from customers.cleaning import CleaningError, normalise_email
 from customers.models import Customer, Interaction
 from customers.selectors.customers import customer_find_same
@@ -381,6 +382,7 @@ def _store(parsed: _Parsed, *, raw: bytes, source: str, mailbox: Mailbox | None)
             size=len(attachment.content),
             content_type=attachment.content_type[:100],
         )
+    event_publish(event="email.received", record=message)
     return message
 
 

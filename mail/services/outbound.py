@@ -31,6 +31,7 @@ from crm.accounts.models import User
 from crm.accounts.selectors import record_is_visible_to
 from crm.queueing import task_send_on_commit
 from crm.uploads import upload_check
+from crm.webhooks.events import event_publish
 from customers.models import Customer, Interaction
 from customers.services.records import interaction_log
 from mail import registry, tokens
@@ -387,6 +388,9 @@ def _delivery_succeeded(message: EmailMessage) -> None:
     message.next_attempt_at = None
     message.last_error = ""
     message.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "last_error"])
+    # Campaign mail is not announced per recipient: a mailing would flood every subscriber.
+    if message.kind == EmailMessage.Kind.PERSONAL:
+        event_publish(event="email.sent", record=message)
 
 
 def emails_deliver(*, message_ids: list[int]) -> dict[str, int]:

@@ -22,6 +22,9 @@ from customers.models import Customer, ImportJob
 from customers.services import importing
 from customers.services.customers import customer_create, customer_update
 from customers.services.merge import customer_merge
+from mail.services.delivery_events import email_event_record
+from mail.services.inbound import inbound_accept
+from mail.services.outbound import email_send
 from sales.models import Deal
 from sales.services.deals import deal_create, deal_move_stage, deal_update
 from service.models import SatisfactionSurvey, Ticket
@@ -34,6 +37,7 @@ from service.services.tickets import (
 )
 from tests.accounts.factories import UserFactory
 from tests.customers.factories import CustomerFactory
+from tests.mail.factories import EmailMessageFactory
 from tests.sales.factories import DealFactory, pipeline_with_stages, stage_named
 from tests.webhooks.factories import WebhookSubscriptionFactory
 
@@ -122,6 +126,9 @@ def test_every_record_type_of_the_catalogue_is_registered():
         "ticket.resolved",
         "survey.answered",
         "import.finished",
+        "email.sent",
+        "email.received",
+        "email.bounced",
     }
 
 
@@ -541,3 +548,49 @@ def test_a_subscriber_who_may_see_the_deal_gets_its_api_representation(
         "from_stage": {"id": lead.pk, "name": "Lead"},
         "to_stage": {"id": won.pk, "name": "Won"},
     }
+
+
+# Email -------------------------------------------------------------------------------------------
+
+
+def test_a_sent_email_is_announced_once_the_server_took_it(
+    rep, rep_client, customer, published, eager_tasks
+):
+    with published() as calls:
+        message = email_send(
+            actor=rep, to=customer.email, subject="Our quote", body="Dear Ada", customer=customer
+        )
+
+    assert "email.sent" in events_of(calls)
+    [sent] = [call for call in calls if call.event == "email.sent"]
+    assert sent.payload == rep_client.get(f"/api/v1/emails/{message.pk}/").json()
+    assert sent.payload["status"] == "sent"
+
+
+def test_a_received_email_is_announced(rep, rep_client, customer, published):
+    raw = (
+        b"From: Ada Lovelace <ada@example.com>\r\nTo: sales@crm.example.com\r\n"
+        b"Subject: About the engine\r\nMessage-ID: <engine-1@example.com>\r\n\r\nHello there\r\n"
+    )
+    with published() as calls:
+        outcome = inbound_accept(raw=raw, source="imap")
+
+    assert "email.received" in events_of(calls)
+    [received] = [call for call in calls if call.event == "email.received"]
+    assert received.payload == rep_client.get(f"/api/v1/emails/{outcome.message.pk}/").json()
+    assert received.payload["customer"] == customer.pk
+
+
+def test_a_bounce_is_announced_once(rep, customer, published):
+    message = EmailMessageFactory(customer=customer, to_addresses=[customer.email])
+    with published() as calls:
+        for _time in range(2):
+            email_event_record(
+                event_type="bounced",
+                recipient=customer.email,
+                esp_name="Postmark",
+                message_ids=[message.message_id],
+            )
+
+    assert events_of(calls).count("email.bounced") == 1
+    assert calls[events_of(calls).index("email.bounced")].payload["status"] == "bounced"
