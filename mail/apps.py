@@ -102,10 +102,17 @@ class MailConfig(AppConfig):
 
     def _register_events(self) -> None:
         # Sent, received and bounced mail are announced to webhooks (and workflow rules), to
-        # subscribers who may see the email's customer.
+        # subscribers who may see the email's customer; a timeline entry of an email that
+        # belongs to no deal or ticket links to the email.
+        from django.urls import reverse
+
         from crm.webhooks.events import register_record_type
+        from customers.registry import register_record_url
         from mail.api.emails import email_payload
         from mail.models import EmailMessage
         from mail.selectors import email_list_visible
 
         register_record_type(model=EmailMessage, payload=email_payload, visible=email_list_visible)
+        register_record_url(
+            model_label="mail.emailmessage", url=lambda pk: reverse("mail:email_detail", args=[pk])
+        )

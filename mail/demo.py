@@ -14,7 +14,7 @@ from customers.models import Customer, Interaction
 from customers.services.customers import customer_aggregates_refresh
 from mail.models import EmailMessage, EmailSignature, EmailTemplate
 from mail.rendering import template_render
-from mail.services.outbound import message_id_new
+from mail.services.outbound import email_interaction_link, message_id_new
 
 EMAILS_AT_MOST = 12
 
@@ -121,7 +121,7 @@ def _seed_emails(context: DemoContext, templates: dict[tuple[str, str], EmailTem
             summary=body,
             handled_by=sender,
         )
-        EmailMessage.objects.using(context.using).create(
+        message = EmailMessage.objects.using(context.using).create(
             direction=EmailMessage.Direction.OUTBOUND,
             status=EmailMessage.Status.SENT,
             message_id=message_id_new(),
@@ -138,6 +138,7 @@ def _seed_emails(context: DemoContext, templates: dict[tuple[str, str], EmailTem
             attempts=1,
             sent_at=sent_at,
         )
+        email_interaction_link(message=message)
     # The mail moved these customers' last contact, which the list pages read from the row.
     customer_aggregates_refresh(customer_ids=[customer.pk for customer in customers])
     return len(customers)

@@ -44,7 +44,7 @@ from customers.services.customers import customer_create
 from customers.services.records import interaction_log
 from mail import registry, tokens
 from mail.models import EmailAttachment, EmailMessage, InboundSetAside, Mailbox
-from mail.services.outbound import MAX_ATTACHMENT_BYTES
+from mail.services.outbound import MAX_ATTACHMENT_BYTES, email_interaction_link
 
 logger = logging.getLogger(__name__)
 
@@ -374,6 +374,7 @@ def _store(parsed: _Parsed, *, raw: bytes, source: str, mailbox: Mailbox | None)
         message.related_type = ContentType.objects.get_for_model(record)
         message.related_id = record.pk
     message.save(update_fields=["customer", "interaction", "related_type", "related_id"])
+    email_interaction_link(message=message)
     for attachment in mail.attachments:
         EmailAttachment.objects.create(
             message=message,

@@ -292,8 +292,19 @@ def email_send(
                 size=upload.size,
                 content_type=(upload.content_type or "")[:100],
             )
+        email_interaction_link(message=message)
         email_deliver_queue(message_ids=[message.pk])
     return message
+
+
+def email_interaction_link(*, message: EmailMessage) -> None:
+    """Point the message's interaction at the message when it belongs to no deal or ticket, so
+    the customer's timeline links to the email."""
+    if message.interaction_id is None or message.related_type_id is not None:
+        return
+    Interaction.objects.filter(pk=message.interaction_id, related_type__isnull=True).update(
+        related_type=ContentType.objects.get_for_model(EmailMessage), related_id=message.pk
+    )
 
 
 def email_deliver_queue(*, message_ids: list[int], countdown: int = 0) -> None:

@@ -7,6 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from mail.models import EmailAttachment, EmailMessage
+from mail.services.inbound import inbound_accept
+from mail.services.outbound import email_send
 from tests.customers.factories import CustomerFactory
 from tests.mail.factories import EmailMessageFactory
 from tests.sales.factories import DealFactory
@@ -153,3 +155,26 @@ def test_one_edits_ones_own_signature_from_the_profile(rep, rep_client):
     assert response.status_code == 302
     assert rep.email_signature.body == "Riley Chen\nSales East"
     assert "Riley Chen" in rep_client.get("/mail/signature/").content.decode()
+
+
+def test_the_timeline_entry_of_mail_about_no_deal_or_ticket_links_to_the_email(
+    rep, rep_client, django_capture_on_commit_callbacks
+):
+    # given a customer written to from their page, and a reply that came in by IMAP
+    customer = CustomerFactory(owner=rep, email="li.lei@example.com", name="Li Lei")
+    with django_capture_on_commit_callbacks():
+        sent = email_send(
+            actor=rep, to=customer.email, subject="Catalogue", body="Here it is", customer=customer
+        )
+    received = inbound_accept(
+        raw=b"From: li.lei@example.com\r\nTo: sales@crm.example.com\r\nSubject: Thanks\r\n"
+        b"Message-ID: <thanks-1@example.com>\r\n\r\nThank you\r\n",
+        source="imap",
+    ).message
+
+    # when the customer's timeline is read
+    page = rep_client.get(f"/customers/{customer.pk}/timeline/").content.decode()
+
+    # then both entries link to their email's page
+    assert reverse("mail:email_detail", args=[sent.pk]) in page
+    assert reverse("mail:email_detail", args=[received.pk]) in page
