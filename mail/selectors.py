@@ -12,6 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
+from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.models import Customer
@@ -25,6 +26,12 @@ from mail.models import (
     Mailbox,
     SuppressedAddress,
 )
+
+
+def email_addresses_visible(*, user: User) -> bool:
+    """Whether `user` sees the addresses mail was sent from and to: they are customers' emails,
+    so they follow the field rule on the customer's email, on every surface that shows mail."""
+    return field_access(user=user, model=Customer).can_see("email")
 
 
 def email_list_visible(
@@ -45,11 +52,11 @@ def email_list_visible(
         emails = emails.filter(status=status)
     search = search.strip()
     if search:
-        emails = emails.filter(
-            Q(subject__icontains=search)
-            | Q(from_address__icontains=search)
-            | Q(to_addresses__icontains=search)
-        )
+        condition = Q(subject__icontains=search)
+        # A hidden address is not searched either: a match would reveal it.
+        if email_addresses_visible(user=user):
+            condition |= Q(from_address__icontains=search) | Q(to_addresses__icontains=search)
+        emails = emails.filter(condition)
     return emails.select_related("customer", "sent_by").order_by("-created_at", "-id")
 
 
@@ -101,14 +108,12 @@ def signature_get(*, user: User) -> EmailSignature | None:
 
 
 def addresses_suppressed_among(*, addresses: list[str]) -> list[SuppressedAddress]:
-    """The suppressions of any of `addresses`, whatever their case."""
+    """The suppressions of any of `addresses`, whatever their case (the list keeps addresses
+    in lower case)."""
     wanted = {address.strip().lower() for address in addresses if address and address.strip()}
     if not wanted:
         return []
-    condition = Q(pk__in=[])
-    for address in wanted:
-        condition |= Q(address__iexact=address)
-    return list(SuppressedAddress.objects.filter(condition).order_by("address"))
+    return list(SuppressedAddress.objects.filter(address__in=wanted).order_by("address"))
 
 
 def thread_model_for(context: str) -> type[Model] | None:
@@ -204,15 +209,6 @@ def set_aside_headers(*, item: InboundSetAside, limit: int = 40) -> list[tuple[s
     except Exception:  # noqa: BLE001 - the raw file is there to download whatever it holds
         return []
     return [(name, " ".join(str(value).split())[:500]) for name, value in headers.items()[:limit]]
-
-
-def address_suppressed(*, address: str) -> SuppressedAddress | None:
-    """The suppression of `address`, whatever its case (the list keeps addresses in lower
-    case); None when mail may go to it."""
-    address = (address or "").strip().lower()
-    if not address:
-        return None
-    return SuppressedAddress.objects.filter(address=address).first()
 
 
 def suppressed_address_list(*, user: User, search: str = "") -> QuerySet[SuppressedAddress]:

@@ -85,15 +85,13 @@ def campaign_mail_template_exists(*, name: str) -> bool:
     ).exists()
 
 
+def campaign_members_reachable() -> Q:
+    """The members campaign mail may go to: with marketing consent and an address that has not
+    bounced or complained (suppressed addresses are stored in lower case)."""
+    suppressed = SuppressedAddress.objects.filter(address=Lower(OuterRef("customer__email")))
+    return Q(customer__marketing_consent=True) & ~Q(customer__email="") & ~Exists(suppressed)
+
+
 def campaign_mail_recipient_count(*, campaign: Campaign) -> int:
-    """How many members a mailing started now would write to: those with marketing consent
-    and an address that has not bounced or complained."""
-    suppressed = SuppressedAddress.objects.annotate(lowered=Lower("address")).filter(
-        lowered=Lower(OuterRef("customer__email"))
-    )
-    return (
-        campaign.members.filter(customer__marketing_consent=True)
-        .exclude(customer__email="")
-        .filter(~Exists(suppressed))
-        .count()
-    )
+    """How many members a mailing started now would write to."""
+    return campaign.members.filter(campaign_members_reachable()).count()

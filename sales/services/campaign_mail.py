@@ -20,8 +20,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Subquery
-from django.db.models.functions import Lower
+from django.db.models import BooleanField, ExpressionWrapper, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,11 +28,15 @@ from crm.accounts.models import User
 from crm.accounts.selectors import record_is_editable_by
 from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
 from mail import rendering
-from mail.models import EmailMessage, EmailTemplate, SuppressedAddress
+from mail.models import EmailMessage, EmailTemplate
 from mail.services import outbound
 from sales.locks import campaign_lock, campaign_mailing_lock
 from sales.models import Campaign, CampaignMailing, CampaignMember
-from sales.selectors.campaign_mail import campaign_mail_template_exists, campaign_mailing_figure
+from sales.selectors.campaign_mail import (
+    campaign_mail_template_exists,
+    campaign_mailing_figure,
+    campaign_members_reachable,
+)
 
 # A mailing in one of these is still on its way: it may be cancelled, and no other mailing of
 # its campaign may start meanwhile.
@@ -156,12 +159,6 @@ def _members_sorted(
 ) -> tuple[list[CampaignMember], int]:
     """(the members to write to, how many are skipped). Members this mailing already wrote to
     are neither: they were handled by an earlier run."""
-    addresses = {m.customer.email.lower() for m in members if m.customer.email}
-    suppressed = set(
-        SuppressedAddress.objects.annotate(lowered=Lower("address"))
-        .filter(lowered__in=addresses)
-        .values_list("lowered", flat=True)
-    )
     mailed = set(
         _mailing_emails(mailing)
         .filter(customer_id__in=[m.customer_id for m in members])
@@ -171,12 +168,7 @@ def _members_sorted(
     for member in members:
         if member.customer_id in mailed:
             continue
-        customer = member.customer
-        if (
-            customer.marketing_consent
-            and customer.email
-            and customer.email.lower() not in suppressed
-        ):
+        if member.reachable:
             recipients.append(member)
         else:
             skipped += 1
@@ -262,6 +254,7 @@ def campaign_mailing_send_batch(*, mailing_id: int) -> bool:
                 campaign_id=mailing.campaign_id, pk__gt=mailing.last_member_id
             )
             .select_related("customer__company")
+            .annotate(reachable=ExpressionWrapper(campaign_members_reachable(), BooleanField()))
             .order_by("pk")[:batch_size]
         )
         recipients, skipped = _members_sorted(mailing, members)

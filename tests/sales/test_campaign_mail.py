@@ -103,9 +103,9 @@ def test_a_campaign_mailing_reaches_consenting_unsuppressed_members_in_their_lan
     bo = consenting(name="Bo Wu", email="bo@example.com")
     chen = consenting(name="陈静", email="chen@example.com", language="zh-hans")
     dan = CustomerFactory(name="Dan Ho", email="dan@example.com", marketing_consent=False)
-    eve = consenting(name="Eve Ng", email="eve@example.com")
+    eve = consenting(name="Eve Ng", email="Eve@Example.com")
     fay = consenting(name="Fay Ma", email="")
-    SuppressedAddressFactory(address="Eve@Example.com")
+    SuppressedAddressFactory(address="eve@example.com")
     campaign = email_campaign(marketer, team, ann, bo, chen, dan, eve, fay)
 
     # when the marketer sends it from the campaign page, tracked
