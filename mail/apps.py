@@ -108,11 +108,16 @@ class MailConfig(AppConfig):
 
         from crm.webhooks.events import register_record_type
         from customers.registry import register_record_url
-        from mail.api.emails import email_payload
+        from mail.api.emails import email_fields_hidden, email_payload
         from mail.models import EmailMessage
         from mail.selectors import email_list_visible
 
-        register_record_type(model=EmailMessage, payload=email_payload, visible=email_list_visible)
+        register_record_type(
+            model=EmailMessage,
+            payload=email_payload,
+            visible=email_list_visible,
+            hidden_fields=email_fields_hidden,
+        )
         register_record_url(
             model_label="mail.emailmessage", url=lambda pk: reverse("mail:email_detail", args=[pk])
         )

@@ -34,17 +34,27 @@ EVENTS: dict[str, str] = {
 class RecordType:
     payload: Callable[[Model], dict]
     visible: Callable[..., QuerySet]
+    # hidden_fields(user) -> payload fields that user may not see; None: the field rules of the
+    # record's own model (crm.accounts.field_security).
+    hidden_fields: Callable[..., frozenset[str]] | None = None
 
 
 _record_types: dict[str, RecordType] = {}
 
 
 def register_record_type(
-    *, model: type[Model], payload: Callable[[Model], dict], visible: Callable[..., QuerySet]
+    *,
+    model: type[Model],
+    payload: Callable[[Model], dict],
+    visible: Callable[..., QuerySet],
+    hidden_fields: Callable[..., frozenset[str]] | None = None,
 ) -> None:
     """`payload(record)` gives the JSON-ready dict sent as the event's `data`; `visible(user=)`
-    gives the records of this model that user may see."""
-    _record_types[model._meta.label_lower] = RecordType(payload=payload, visible=visible)
+    gives the records of this model that user may see; `hidden_fields(user)`, when the fields a
+    user may not see are not the model's own field rules, names them."""
+    _record_types[model._meta.label_lower] = RecordType(
+        payload=payload, visible=visible, hidden_fields=hidden_fields
+    )
 
 
 def record_type_for(model: type[Model]) -> RecordType:

@@ -250,7 +250,8 @@ def _send_queue(delivery_id: int, *, countdown: float | None = None) -> None:
 def _payload_for(payload: dict, *, owner: User, model: type[Model]) -> dict:
     """The payload without the record's fields hidden from the subscription's owner, as the
     API would answer them (crm.accounts.field_security)."""
-    hidden = field_access(user=owner, model=model).hidden
+    hidden_fields = record_type_for(model).hidden_fields
+    hidden = hidden_fields(owner) if hidden_fields else field_access(user=owner, model=model).hidden
     data = payload["data"]
     if not hidden or not isinstance(data, dict):
         return payload

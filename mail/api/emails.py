@@ -69,6 +69,15 @@ class EmailAttachmentSerializer(serializers.ModelSerializer):
         return reverse("mail:attachment_download", args=[attachment.pk])
 
 
+# The addresses are customers' emails: hidden with the customer's email (field rules).
+ADDRESS_FIELDS = frozenset({"from_address", "to_addresses", "cc_addresses"})
+
+
+def email_fields_hidden(user) -> frozenset[str]:
+    """The fields of an email `user` may not see, in the API and in webhook payloads alike."""
+    return frozenset() if selectors.email_addresses_visible(user=user) else ADDRESS_FIELDS
+
+
 class EmailMessageSerializer(serializers.ModelSerializer):
     """An email as stored. Received HTML is left out: it is never shown, only its text."""
 
@@ -109,6 +118,14 @@ class EmailMessageSerializer(serializers.ModelSerializer):
             "attachments",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            for name in email_fields_hidden(request.user):
+                fields.pop(name, None)
+        return fields
 
 
 def _addresses_field(**kwargs) -> serializers.ListField:
@@ -254,4 +271,7 @@ class EmailMessageViewSet(
         serializer.is_valid(raise_exception=True)
         message = call_service(email_send, actor=request.user, **serializer.validated_data)
         message = self.get_queryset().get(pk=message.pk)
-        return Response(EmailMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(
+            EmailMessageSerializer(message, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )

@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from crm.accounts.field_security import field_access
 from crm.pages import form_errors_from_service
 from customers.models import Customer
 from customers.registry import record_url
@@ -79,7 +78,7 @@ def _target_or_404(request: HttpRequest) -> ComposeTarget:
 
 def _customer_address(request: HttpRequest, customer: Customer | None) -> str:
     """The customer's address, unless the user's field rules hide it from them."""
-    if customer is None or not field_access(user=request.user, model=Customer).can_see("email"):
+    if customer is None or not selectors.email_addresses_visible(user=request.user):
         return ""
     return customer.email
 

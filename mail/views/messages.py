@@ -36,7 +36,15 @@ def email_list(request: HttpRequest) -> HttpResponse:
         customer_id=filters.get("customer"),
     )
     page = CappedPaginator(emails, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "mail/email_list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "mail/email_list.html",
+        {
+            "form": form,
+            "page": page,
+            "show_addresses": selectors.email_addresses_visible(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -60,6 +68,7 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "attachments": selectors.email_attachments(message=message),
             "related_url": related_url,
             "related_label": message.related_type.name if message.related_type_id else "",
+            "show_addresses": selectors.email_addresses_visible(user=request.user),
         },
     )
 
