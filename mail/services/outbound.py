@@ -41,16 +41,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_RECIPIENTS = 50
-# Failures a later attempt may get past; anything else (a refused address) fails at once.
-TRANSIENT_ERRORS = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPHeloError,
-    smtplib.SMTPDataError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
 SIGNATURE_SEPARATOR = "\n\n-- \n"
 # The metadata naming the message to the provider, which names it back in its delivery events.
 PROVIDER_METADATA_KEY = "crm_email_id"
@@ -64,7 +54,9 @@ def error_is_transient(error: Exception) -> bool:
         return 400 <= error.smtp_code < 500
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _reply in error.recipients.values())
-    return isinstance(error, TRANSIENT_ERRORS)
+    # The network failing (refused, reset, timed out) may pass; a message the backend refuses
+    # for what it is will not.
+    return isinstance(error, OSError)
 
 
 def addresses_clean(value: str | Iterable[str], *, field: str) -> list[str]:
@@ -422,9 +414,9 @@ def emails_deliver(*, message_ids: list[int]) -> dict[str, int]:
     connection = get_connection()
     try:
         connection.open()
-    except TRANSIENT_ERRORS as exc:
+    except OSError as exc:
         for message in due:
-            _delivery_failed(message, exc, transient=True)
+            _delivery_failed(message, exc, transient=error_is_transient(exc))
             counts["failed" if message.status == EmailMessage.Status.FAILED else "retrying"] += 1
         return counts
     try:
