@@ -1,5 +1,8 @@
+from django.urls import path
+
 from mail.api.emails import EmailMessageViewSet
 from mail.api.inbound import MailboxViewSet, SetAsideViewSet
+from mail.api.signature import SignatureView
 from mail.api.suppressions import SuppressedAddressViewSet
 from mail.api.templates import EmailTemplateViewSet
 
@@ -10,4 +13,4 @@ routes = [
     ("set-aside-emails", SetAsideViewSet, "set-aside-email"),
     ("suppressed-addresses", SuppressedAddressViewSet, "suppressed-address"),
 ]
-urlpatterns = []
+urlpatterns = [path("email-signature/", SignatureView.as_view(), name="email-signature")]

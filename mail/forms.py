@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.forms import MultipleFileField
 from mail.models import EmailMessage, EmailTemplate, Mailbox
 from mail.services.mailboxes import MAILBOX_EDITABLE_FIELDS
+from mail.services.outbound import MAX_SIGNATURE_LENGTH
 
 
 class ComposeForm(forms.Form):
@@ -61,7 +62,7 @@ class SignatureForm(forms.Form):
     body = forms.CharField(
         label=_("Signature"),
         required=False,
-        max_length=2000,
+        max_length=MAX_SIGNATURE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Added below the mail you send when you tick “Add my signature”."),
     )

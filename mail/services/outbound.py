@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_RECIPIENTS = 50
+MAX_SIGNATURE_LENGTH = 2000
 SIGNATURE_SEPARATOR = "\n\n-- \n"
 # The metadata naming the message to the provider, which names it back in its delivery events.
 PROVIDER_METADATA_KEY = "crm_email_id"
@@ -105,6 +106,13 @@ def signature_for(user: User | None) -> str:
 
 
 def signature_set(*, user: User, body: str) -> EmailSignature:
+    if len(body.strip()) > MAX_SIGNATURE_LENGTH:
+        raise ValidationError(
+            {
+                "body": _("Keep the signature under %(count)d characters.")
+                % {"count": MAX_SIGNATURE_LENGTH}
+            }
+        )
     signature, _created = EmailSignature.objects.update_or_create(
         user=user, defaults={"body": body.strip()}
     )
