@@ -140,6 +140,7 @@ class Notification(models.Model):
         EVENT_INVITATION = "event_invitation", _("Meeting invitation")
         EVENT_REMINDER = "event_reminder", _("Meeting reminder")
         WEBHOOK_DISABLED = "webhook_disabled", _("Webhook disabled")
+        AUTOMATION = "automation", _("Workflow rule")
         OTHER = "other", _("Other")
 
     recipient = models.ForeignKey(

@@ -18,6 +18,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "automation-rules-tick": {
+        "task": "automation.rules_tick_task",
+        "schedule": crontab(minute="*"),
+    },
     "clear-expired-sessions": {
         "task": "accounts.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=17),

@@ -154,6 +154,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]] | str] = {
         "collaboration": ALL,
         "activity": READ,
         "analytics": (*WORK, "train", "manage"),
+        # Managers automate their teams' work; rules act only on records their owner may see.
+        "automation": (*ALL, "test"),
     },
     ADMIN: ALL_PERMISSIONS,
 }

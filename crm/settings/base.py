@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "service",
     "collaboration",
     "analytics",
+    "automation",
 ]
 
 MIDDLEWARE = [
@@ -395,6 +396,14 @@ CRM_EMAIL_CAMPAIGN_BATCH_SIZE = env.env_int("CRM_EMAIL_CAMPAIGN_BATCH_SIZE", 200
 CRM_EMAIL_TRACKING = env.env_bool("CRM_EMAIL_TRACKING", True)
 # How often the beat polls the IMAP mailboxes, in minutes.
 CRM_EMAIL_POLL_MINUTES = env.env_int("CRM_EMAIL_POLL_MINUTES", 1)
+
+# Workflow rules: attempts at a failing action (with exponential backoff from the base delay)
+# before the run is reported failed; how many rules may set one another off in a row; how many
+# records one pass of a date or schedule rule takes (the rest wait for the next pass).
+CRM_AUTOMATION_ACTION_ATTEMPTS = env.env_int("CRM_AUTOMATION_ACTION_ATTEMPTS", 4)
+CRM_AUTOMATION_RETRY_SECONDS = env.env_int("CRM_AUTOMATION_RETRY_SECONDS", 60)
+CRM_AUTOMATION_MAX_CHAIN = env.env_int("CRM_AUTOMATION_MAX_CHAIN", 5)
+CRM_AUTOMATION_BATCH_SIZE = env.env_int("CRM_AUTOMATION_BATCH_SIZE", 500)
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,20 @@
-"""The events the CRM announces to integrators (webhooks) and, later, to workflow rules.
+"""The events the CRM announces to integrators (webhooks) and to workflow rules.
 
 An app's service calls `event_publish` inside the transaction that made the change; subscribers
 hear of it only once that transaction commits. An app registers, once in its AppConfig.ready(),
 each kind of record its events carry: how to show it (the payload, the same shape as the record's
 API representation) and who may see it (the app's visibility selector), so an event about a
-record reaches only subscribers whose owner may see that record."""
+record reaches only subscribers whose owner may see that record.
 
-from collections.abc import Callable
+A higher app that acts on events (workflow rules) registers a listener; it hears each event on
+commit, with the `cause` that was current when the event was published: what the listener
+itself set with `event_cause_set` while acting, so it can tell the events its own actions set off
+(and stop a rule that sets itself off)."""
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -17,11 +25,15 @@ EVENTS: dict[str, str] = {
     "customer.created": _("A customer was created"),
     "customer.updated": _("A customer was updated"),
     "customer.merged": _("Customers were merged into one"),
+    "deal.created": _("A deal was created"),
+    "deal.updated": _("A deal was updated"),
     "deal.stage_changed": _("A deal moved to another stage"),
     "deal.won": _("A deal was won"),
     "deal.lost": _("A deal was lost"),
     "ticket.created": _("A ticket was opened"),
+    "ticket.updated": _("A ticket was updated"),
     "ticket.resolved": _("A ticket was resolved"),
+    "ticket.sla_breached": _("A ticket missed an SLA target"),
     "survey.answered": _("A satisfaction survey was answered"),
     "import.finished": _("A customer import finished"),
     "email.sent": _("An email was handed to the mail server"),
@@ -40,6 +52,38 @@ class RecordType:
 
 
 _record_types: dict[str, RecordType] = {}
+
+logger = logging.getLogger(__name__)
+
+# listener(event=, announcements=[(record, extra)], cause=) called on commit.
+EventListener = Callable[..., None]
+_listeners: list[EventListener] = []
+_cause: ContextVar[tuple] = ContextVar("event_cause", default=())
+
+
+def register_event_listener(listener: EventListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+@contextmanager
+def event_cause_set(cause: tuple) -> Iterator[None]:
+    """Within this block, events published carry `cause` to the listeners."""
+    token = _cause.set(cause)
+    try:
+        yield
+    finally:
+        _cause.reset(token)
+
+
+def _listeners_tell(*, event: str, announcements: list[tuple[Model, dict]], cause: tuple) -> None:
+    for listener in _listeners:
+        try:
+            listener(event=event, announcements=announcements, cause=cause)
+        except Exception:
+            # The change is committed; a listener's failure must not turn the user's request
+            # into an error after the fact. It is logged for the operators.
+            logger.exception("event listener %r failed on %s", listener, event)
 
 
 def register_record_type(
@@ -72,9 +116,13 @@ def event_publish(*, event: str, record: Model, extra: dict | None = None) -> No
     record_type_for(type(record))
     from crm.webhooks.services import webhook_deliveries_create
 
-    transaction.on_commit(
-        lambda: webhook_deliveries_create(event=event, record=record, extra=extra or {})
-    )
+    cause = _cause.get()
+
+    def announce() -> None:
+        webhook_deliveries_create(event=event, record=record, extra=extra or {})
+        _listeners_tell(event=event, announcements=[(record, extra or {})], cause=cause)
+
+    transaction.on_commit(announce)
 
 
 def event_publish_many(*, event: str, announcements: list[tuple[Model, dict]]) -> None:
@@ -87,6 +135,10 @@ def event_publish_many(*, event: str, announcements: list[tuple[Model, dict]]) -
     record_type_for(type(announcements[0][0]))
     from crm.webhooks.services import webhook_deliveries_create_many
 
-    transaction.on_commit(
-        lambda: webhook_deliveries_create_many(event=event, announcements=announcements)
-    )
+    cause = _cause.get()
+
+    def announce() -> None:
+        webhook_deliveries_create_many(event=event, announcements=announcements)
+        _listeners_tell(event=event, announcements=announcements, cause=cause)
+
+    transaction.on_commit(announce)

@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -328,6 +328,42 @@ def webhook_deliveries_create_many(
         for delivery in deliveries:
             _send_queue(delivery.pk)
     return deliveries
+
+
+def webhook_record_send(
+    *, subscription: WebhookSubscription, event: str, record: Model, extra: dict
+) -> WebhookDelivery:
+    """Send one event about `record` to one subscription whatever events it listens to (a
+    workflow rule calling a webhook), signed and retried like any delivery, with the fields its
+    owner may not see left out. The owner must be able to see the record."""
+    record_type = record_type_for(type(record))
+    if not subscription.is_active:
+        message = _("The webhook %(name)s is switched off.") % {"name": subscription.name}
+        raise ValidationError({"subscription": message})
+    if not record_type.visible(user=subscription.owner).filter(pk=record.pk).exists():
+        raise PermissionDenied(
+            _("The owner of the webhook %(name)s may not see this record.")
+            % {"name": subscription.name}
+        )
+    event_id = uuid.uuid4()
+    payload = _json_ready(
+        {
+            "id": str(event_id),
+            "event": event,
+            "occurred_at": timezone.now().isoformat(),
+            "data": record_type.payload(record),
+            "changes": extra,
+        }
+    )
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            subscription=subscription,
+            event=event,
+            event_id=event_id,
+            payload=_payload_for(payload, owner=subscription.owner, model=type(record)),
+        )
+        _send_queue(delivery.pk)
+    return delivery
 
 
 def webhook_test_ping(*, actor: User, subscription: WebhookSubscription) -> WebhookDelivery:

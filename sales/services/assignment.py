@@ -66,25 +66,33 @@ def assignment_choose(*, applies_to: str, attributes: dict[str, str]) -> Assignm
         is_active=True, applies_to__in=[applies_to, AssignmentRule.AppliesTo.BOTH]
     ).select_related("team", "owner", "fallback_owner")
     for rule in rules:
-        if not _matches(rule, attributes):
-            continue
-        if rule.strategy == AssignmentRule.Strategy.FIXED:
-            owner = rule.owner if rule.owner and rule.owner.is_active else rule.fallback_owner
-            return AssignmentChoice(rule=rule, owner=owner, team=rule.team)
-        with transaction.atomic():
-            # Only the rule's row: PostgreSQL cannot lock the nullable side of the team join.
-            locked = (
-                AssignmentRule.objects.select_for_update(of=("self",))
-                .select_related("team")
-                .get(pk=rule.pk)
-            )
-            owner = _round_robin_next(locked)
-            if owner is not None:
-                locked.last_assigned = owner
-                locked.save(update_fields=["last_assigned", "updated_at"])
-                return AssignmentChoice(rule=locked, owner=owner, team=locked.team)
-        return AssignmentChoice(rule=rule, owner=rule.fallback_owner, team=rule.team)
+        if _matches(rule, attributes):
+            return assignment_rule_pick(rule=rule, advance=True)
     return None
+
+
+def assignment_rule_pick(*, rule: AssignmentRule, advance: bool) -> AssignmentChoice:
+    """Whom this rule gives its next record to. With `advance`, round robin moves on to the next
+    member (call it once per record); without, it only says who would be next."""
+    if rule.strategy == AssignmentRule.Strategy.FIXED:
+        owner = rule.owner if rule.owner and rule.owner.is_active else rule.fallback_owner
+        return AssignmentChoice(rule=rule, owner=owner, team=rule.team)
+    if not advance:
+        owner = _round_robin_next(rule) if rule.team_id else None
+        return AssignmentChoice(rule=rule, owner=owner or rule.fallback_owner, team=rule.team)
+    with transaction.atomic():
+        # Only the rule's row: PostgreSQL cannot lock the nullable side of the team join.
+        locked = (
+            AssignmentRule.objects.select_for_update(of=("self",))
+            .select_related("team")
+            .get(pk=rule.pk)
+        )
+        owner = _round_robin_next(locked)
+        if owner is not None:
+            locked.last_assigned = owner
+            locked.save(update_fields=["last_assigned", "updated_at"])
+            return AssignmentChoice(rule=locked, owner=owner, team=locked.team)
+    return AssignmentChoice(rule=rule, owner=rule.fallback_owner, team=rule.team)
 
 
 def assignment_record(*, record: Model, choice: AssignmentChoice) -> Assignment:

@@ -286,6 +286,7 @@ def deal_create(*, actor: User | None, lines: Iterable[LineValues] | None = None
             assignment_record(record=deal, choice=choice)
         if deal.stage.kind == Stage.Kind.WON:
             _customer_mark_won(deal)
+        event_publish(event="deal.created", record=deal)
         _stage_events_publish(deal, previous=None)
         transaction.on_commit(lambda: _notify_new_owner(deal, actor))
     return deal
@@ -355,6 +356,12 @@ def deal_update(
             if locked.stage.kind != previous_stage.kind and locked.stage.kind != Stage.Kind.OPEN:
                 _activity_closed(locked, actor=actor)
             _stage_events_publish(locked, previous=previous_stage)
+        if built_lines is not None:
+            changed.add("amount")
+        if changed:
+            event_publish(
+                event="deal.updated", record=locked, extra={"changed_fields": sorted(changed)}
+            )
         if locked.owner_id != previous_owner_id:
             transaction.on_commit(lambda: _notify_new_owner(locked, actor))
     return locked

@@ -22,6 +22,7 @@ from collaboration.services.notifications import notification_send
 from crm.accounts.models import User
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
+from crm.webhooks.events import event_publish
 from service.business_hours import add_business_seconds
 from service.locks import tickets_lock
 from service.models import SlaPolicy, Ticket
@@ -230,6 +231,11 @@ def _escalate(ticket: Ticket, target: Target, now: datetime) -> int:
             changed.append("assignee")
         if changed:
             locked.save(update_fields=changed)
+        event_publish(
+            event="ticket.sla_breached",
+            record=locked,
+            extra={"target": target.key, "changed_fields": changed},
+        )
         activity_record(
             verb=ActivityEvent.Verb.TICKET_ESCALATED,
             summary=_("%(number)s %(subject)s missed its %(target)s target and was escalated")

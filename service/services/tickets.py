@@ -260,6 +260,7 @@ def ticket_update(*, actor: User | None, ticket: Ticket, version, **values) -> T
         locked = tickets_lock(ticket_ids=[ticket.pk])[ticket.pk]
         version_check(record=locked, given_version=version)
         previous_assignee_id = locked.assignee_id
+        previous_team_id = locked.team_id
         changed = {name for name, value in values.items() if getattr(locked, name) != value}
         for name in changed:
             setattr(locked, name, values[name])
@@ -271,9 +272,18 @@ def ticket_update(*, actor: User | None, ticket: Ticket, version, **values) -> T
         locked.version += 1
         locked.save()
         if tags is not None:
+            before = set(locked.tags.values_list("pk", flat=True))
             locked.tags.set(tag_list_get_or_create(names=tags))
+            if before != set(locked.tags.values_list("pk", flat=True)):
+                changed.add("tags")
+        if locked.team_id != previous_team_id:
+            changed.add("team")
         if locked.assignee_id != previous_assignee_id:
             transaction.on_commit(lambda: _notify_assignee(locked, actor))
+        if changed:
+            event_publish(
+                event="ticket.updated", record=locked, extra={"changed_fields": sorted(changed)}
+            )
     return locked
 
 
@@ -340,9 +350,14 @@ def ticket_change_status(*, actor: User | None, ticket: Ticket, status: str, ver
     with transaction.atomic():
         locked = tickets_lock(ticket_ids=[ticket.pk])[ticket.pk]
         version_check(record=locked, given_version=version)
+        previous = locked.status
         _move(locked, status=status, actor=actor, at=timezone.now())
         locked.version += 1
         locked.save()
+        if locked.status != previous:
+            event_publish(
+                event="ticket.updated", record=locked, extra={"changed_fields": ["status"]}
+            )
     return locked
 
 

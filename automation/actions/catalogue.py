@@ -1,0 +1,30 @@
+"""Every action type a rule may use."""
+
+from automation.actions import ActionType
+from automation.actions.fields import ASSIGN_OWNER, UPDATE_FIELD
+from automation.actions.outreach import CALL_WEBHOOK, CAMPAIGN_ADD, CAMPAIGN_REMOVE, SEND_EMAIL
+from automation.actions.work import CREATE_TASK, NOTIFY, POST_CHAT
+from automation.record_types import RecordKind
+
+ACTION_TYPES: dict[str, ActionType] = {
+    action_type.key: action_type
+    for action_type in (
+        UPDATE_FIELD,
+        ASSIGN_OWNER,
+        CREATE_TASK,
+        SEND_EMAIL,
+        NOTIFY,
+        POST_CHAT,
+        CAMPAIGN_ADD,
+        CAMPAIGN_REMOVE,
+        CALL_WEBHOOK,
+    )
+}
+
+
+def action_type_get(key: str) -> ActionType | None:
+    return ACTION_TYPES.get(key)
+
+
+def action_types_for(kind: RecordKind) -> list[ActionType]:
+    return [item for item in ACTION_TYPES.values() if not item.kinds or kind.key in item.kinds]

@@ -1,0 +1,125 @@
+"""Reading rules and their runs, and testing a rule on a record without doing anything."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from automation.actions import ActionContext, ActionRefused
+from automation.actions.catalogue import action_type_get
+from automation.conditions import Condition, condition_describe, conditions_judge
+from automation.models import Rule, RuleAction, RuleCondition, RuleRun
+from automation.record_types import record_kind
+from automation.triggers import trigger_conditions
+from crm.accounts.models import User
+from crm.accounts.selectors import user_is_admin
+
+FAILED_RECENTLY_DAYS = 7
+
+
+def rule_list_visible(*, user: User) -> QuerySet[Rule]:
+    """The rules `user` may read: an admin all of them, a manager their own."""
+    if not user.is_authenticated or not user.has_perm("automation.view_rule"):
+        return Rule.objects.none()
+    rules = Rule.objects.select_related("owner")
+    return rules if user_is_admin(user) else rules.filter(owner=user)
+
+
+def rule_list_with_counts(*, user: User) -> QuerySet[Rule]:
+    return rule_list_visible(user=user).annotate(
+        action_count=Count("actions", distinct=True),
+        failed_run_count=Count("runs", filter=Q(runs__status=RuleRun.Status.FAILED), distinct=True),
+    )
+
+
+def rule_get_visible(*, user: User, pk: int) -> Rule:
+    return rule_list_visible(user=user).get(pk=pk)
+
+
+def rule_conditions(rule: Rule) -> list[RuleCondition]:
+    return list(rule.conditions.order_by("position", "pk"))
+
+
+def rule_actions(rule: Rule) -> list[RuleAction]:
+    return list(rule.actions.order_by("position", "pk"))
+
+
+def rule_runs_visible(*, user: User, rule: Rule | None = None) -> QuerySet[RuleRun]:
+    runs = RuleRun.objects.filter(rule__in=rule_list_visible(user=user)).select_related("rule")
+    return runs.filter(rule=rule) if rule is not None else runs
+
+
+def run_get_visible(*, user: User, pk: int) -> RuleRun:
+    return rule_runs_visible(user=user).get(pk=pk)
+
+
+def rule_record_get(*, rule: Rule, user: User, pk) -> Model | None:
+    """A record of the rule's kind that both `user` and the rule's owner may see."""
+    kind = record_kind(rule.record_type)
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    record = kind.visible(user=user).filter(pk=pk).first()
+    if record is None or rule.owner is None:
+        return None
+    return record if kind.visible(user=rule.owner).filter(pk=pk).exists() else None
+
+
+@dataclass
+class DryRun:
+    record: Model
+    conditions: list[dict] = field(default_factory=list)
+    conditions_met: bool = False
+    actions: list[dict] = field(default_factory=list)
+    problem: str = ""
+
+
+def rule_test(*, rule: Rule, record: Model) -> DryRun:
+    """What the rule would do to `record` now, without doing it: each condition's result, and
+    what each action would do or why it could not."""
+    kind = record_kind(rule.record_type)
+    result = DryRun(record=record)
+    if rule.owner is None or not rule.owner.is_active:
+        result.problem = _("The rule has no active owner to act as.")
+        return result
+    own = [Condition(item.field, item.operator, item.value) for item in rule_conditions(rule)]
+    implied = trigger_conditions(rule, kind)
+    judged = conditions_judge(
+        queryset=kind.visible(user=rule.owner),
+        kind=kind,
+        record_pk=record.pk,
+        conditions=own + implied,
+    )
+    if judged is None:
+        result.problem = _("The rule's owner may not see this record.")
+        return result
+    result.conditions = [
+        {"condition": condition_describe(kind, condition), "met": met}
+        for condition, met in zip(own + implied, judged, strict=True)
+    ]
+    own_met = judged[: len(own)]
+    met = (any(own_met) if rule.match == Rule.Match.ANY else all(own_met)) if own else True
+    result.conditions_met = met and all(judged[len(own) :])
+    context = ActionContext(rule=rule, kind=kind, record=record, actor=rule.owner)
+    for action in rule_actions(rule):
+        action_type = action_type_get(action.action_type)
+        if action_type is None:
+            result.actions.append(
+                {
+                    "action": action.action_type,
+                    "would": "",
+                    "problem": _("This action no longer exists."),
+                }
+            )
+            continue
+        entry = {"action": action_type.describe(action.params, kind), "would": "", "problem": ""}
+        try:
+            plan = action_type.plan(context, action.params)
+        except ActionRefused as refusal:
+            entry["problem"] = str(refusal)
+        else:
+            entry["would"] = plan.summary
+            entry["nothing_to_do"] = plan.perform is None
+        result.actions.append(entry)
+    return result
