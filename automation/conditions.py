@@ -206,9 +206,8 @@ def _direct_q(rule_field: RuleField, operator: str, value, model: type[Model]) -
     path = rule_field.lookup
     if operator in ("empty", "not_empty"):
         empty = Q(**{f"{path}__isnull": True})
-        if rule_field.kind == TEXT:
-            empty |= Q(**{path: ""})
-        if rule_field.kind in (CHOICE,) and rule_field.related_model is None:
+        if rule_field.kind == TEXT or (rule_field.kind == CHOICE and not rule_field.related_model):
+            # Text and coded choices store "nothing" as an empty string.
             empty |= Q(**{path: ""})
         return empty if operator == "empty" else ~empty
     if rule_field.kind == BOOLEAN:

@@ -2,6 +2,7 @@
 actions; and each time a rule ran, what it found and what it did."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -136,8 +137,6 @@ class RuleRun(models.Model):
         FAILED = "failed", _("Failed")
         STOPPED = "stopped", _("Stopped by the loop guard")
 
-    FINISHED_STATUSES = (Status.SUCCEEDED, Status.SKIPPED, Status.FAILED, Status.STOPPED)
-
     rule = models.ForeignKey(
         Rule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="runs"
     )
@@ -146,7 +145,9 @@ class RuleRun(models.Model):
     record_label = models.CharField(_("record"), max_length=200, blank=True)
     # What set it off: the event ("deal.updated"), "date" or "schedule", with the event's details.
     cause = models.CharField(_("cause"), max_length=40)
-    cause_data = models.JSONField(_("cause details"), default=dict, blank=True)
+    cause_data = models.JSONField(
+        _("cause details"), default=dict, blank=True, encoder=DjangoJSONEncoder
+    )
     # Set for runs that must happen once (a date rule on a day, a schedule's slot).
     once_key = models.CharField(_("once key"), max_length=80, blank=True)
     # The rules (and records) whose actions led to this run, oldest first: [[rule_id, "deal:7"]].

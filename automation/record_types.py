@@ -5,11 +5,12 @@ Fields of related records sit beside the record's own ("Customer tier" on a deal
 a condition on them is as easy to build as one on the record."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Model, QuerySet
 from django.urls import reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team, User
@@ -115,88 +116,101 @@ class RecordKind:
         return [rule_field for rule_field in self.fields.values() if rule_field.kind == DATE]
 
 
-def _fields(*items: RuleField) -> dict[str, RuleField]:
+def _keyed(*items):
     return {item.key: item for item in items}
 
 
-def _customer_fields(prefix: str, label_prefix) -> list[RuleField]:
-    """A customer's fields, seen from the customer itself (no prefix) or from a deal or ticket."""
-    path = f"{prefix}__" if prefix else ""
-    key = f"{prefix}." if prefix else ""
+def _own(model: type[Model], key: str, label, kind: str, **options) -> RuleField:
+    """A field of the record itself, under its field rule."""
+    return RuleField(key, label, kind, key, secured=(model, key), **options)
 
-    def label(text):
-        return text if not label_prefix else _("Customer %(field)s") % {"field": text}
 
-    def secured(name):
-        return (Customer, name)
+def _settable(model: type[Model], key: str, label, kind: str, **options) -> SettableField:
+    secured_name = "tags" if key in ("add_tag", "remove_tag") else key
+    return SettableField(key, label, kind, secured=(model, secured_name), **options)
 
+
+def _customer_label(text):
+    return gettext("Customer %(field)s") % {"field": text}
+
+
+_customer_label_lazy = lazy(_customer_label, str)
+
+
+def _customer_fields(*, via: str = "") -> list[RuleField]:
+    """A customer's fields, seen from the customer itself or, `via` its foreign key, from a
+    deal or ticket ("customer.tier", labelled "Customer tier")."""
+    fields = [
+        _own(Customer, "name", _("name"), TEXT),
+        _own(Customer, "email", _("email"), TEXT),
+        _own(Customer, "city", _("city"), TEXT),
+        _own(Customer, "province", _("province"), TEXT),
+        _own(Customer, "country", _("country"), TEXT),
+        _own(Customer, "tier", _("tier"), CHOICE, choices=_static(Customer.Tier.choices)),
+        _own(Customer, "status", _("status"), CHOICE, choices=_static(Customer.Status.choices)),
+        _own(Customer, "source", _("source"), CHOICE, choices=_static(Customer.Source.choices)),
+        RuleField("tags", _("tags"), TAGS, "tags__name", many=True, secured=(Customer, "tags")),
+        _own(Customer, "total_spend", _("total spend"), NUMBER),
+        _own(Customer, "order_count", _("number of orders"), NUMBER),
+        _own(Customer, "marketing_consent", _("agreed to marketing"), BOOLEAN),
+    ]
+    if not via:
+        return fields
     return [
-        RuleField(f"{key}name", label(_("name")), TEXT, f"{path}name", secured=secured("name")),
-        RuleField(f"{key}email", label(_("email")), TEXT, f"{path}email", secured=secured("email")),
-        RuleField(f"{key}city", label(_("city")), TEXT, f"{path}city", secured=secured("city")),
+        replace(
+            item,
+            key=f"{via}.{item.key}",
+            label=_customer_label_lazy(item.label),
+            lookup=f"{via}__{item.lookup}",
+        )
+        for item in fields
+    ]
+
+
+def _people_fields(model: type[Model], owner_field: str, owner_label, owner_team_label):
+    """Who has the record: its owner (or assignee), its team, and the owner's teams."""
+    return [
         RuleField(
-            f"{key}province",
-            label(_("province")),
-            TEXT,
-            f"{path}province",
-            secured=secured("province"),
+            owner_field,
+            owner_label,
+            USER,
+            owner_field,
+            choices=_user_choices,
+            related_model=User,
+            secured=(model, owner_field),
         ),
         RuleField(
-            f"{key}country", label(_("country")), TEXT, f"{path}country", secured=secured("country")
+            "team",
+            _("team"),
+            TEAM,
+            "team",
+            choices=_team_choices,
+            related_model=Team,
+            secured=(model, "team"),
         ),
         RuleField(
-            f"{key}tier",
-            label(_("tier")),
-            CHOICE,
-            f"{path}tier",
-            choices=_static(Customer.Tier.choices),
-            secured=secured("tier"),
-        ),
-        RuleField(
-            f"{key}status",
-            label(_("status")),
-            CHOICE,
-            f"{path}status",
-            choices=_static(Customer.Status.choices),
-            secured=secured("status"),
-        ),
-        RuleField(
-            f"{key}source",
-            label(_("source")),
-            CHOICE,
-            f"{path}source",
-            choices=_static(Customer.Source.choices),
-            secured=secured("source"),
-        ),
-        RuleField(
-            f"{key}tags",
-            label(_("tags")),
-            TAGS,
-            f"{path}tags__name",
+            f"{owner_field}_team",
+            owner_team_label,
+            TEAM,
+            f"{owner_field}__team_memberships__team",
+            choices=_team_choices,
             many=True,
-            secured=secured("tags"),
+            related_model=Team,
         ),
-        RuleField(
-            f"{key}total_spend",
-            label(_("total spend")),
-            NUMBER,
-            f"{path}total_spend",
-            secured=secured("total_spend"),
-        ),
-        RuleField(
-            f"{key}order_count",
-            label(_("number of orders")),
-            NUMBER,
-            f"{path}order_count",
-            secured=secured("order_count"),
-        ),
-        RuleField(
-            f"{key}marketing_consent",
-            label(_("agreed to marketing")),
-            BOOLEAN,
-            f"{path}marketing_consent",
-            secured=secured("marketing_consent"),
-        ),
+    ]
+
+
+def _people_settable(model: type[Model], owner_field: str, owner_label):
+    return [
+        _settable(model, owner_field, owner_label, USER, choices=_user_choices, related_model=User),
+        _settable(model, "team", _("team"), TEAM, choices=_team_choices, related_model=Team),
+    ]
+
+
+def _tag_settable(model: type[Model]):
+    return [
+        _settable(model, "add_tag", _("add a tag"), TEXT),
+        _settable(model, "remove_tag", _("remove a tag"), TEXT),
     ]
 
 
@@ -207,77 +221,32 @@ CUSTOMER = RecordKind(
     visible=customer_list_visible,
     url_name="customers:customer_detail",
     owner_field="owner",
-    fields=_fields(
-        *_customer_fields("", None),
-        RuleField(
+    fields=_keyed(
+        *_customer_fields(),
+        _own(
+            Customer,
             "language",
             _("language"),
             CHOICE,
-            "language",
             choices=_static(Customer._meta.get_field("language").choices),
-            secured=(Customer, "language"),
         ),
-        RuleField(
-            "annual_income",
-            _("annual income"),
-            NUMBER,
-            "annual_income",
-            secured=(Customer, "annual_income"),
-        ),
-        RuleField("owner", _("owner"), USER, "owner", choices=_user_choices, related_model=User),
-        RuleField("team", _("team"), TEAM, "team", choices=_team_choices, related_model=Team),
-        RuleField(
-            "owner_team",
-            _("owner's team"),
-            TEAM,
-            "owner__team_memberships__team",
-            choices=_team_choices,
-            many=True,
-            related_model=Team,
-        ),
-        RuleField(
-            "birthday",
-            _("birthday"),
-            DATE,
-            "birthday",
-            yearly=True,
-            secured=(Customer, "birthday"),
-        ),
-        RuleField("last_contact_at", _("last contact"), DATE, "last_contact_at"),
-        RuleField("created_at", _("created"), DATE, "created_at"),
+        _own(Customer, "annual_income", _("annual income"), NUMBER),
+        *_people_fields(Customer, "owner", _("owner"), _("owner's team")),
+        _own(Customer, "birthday", _("birthday"), DATE, yearly=True),
+        _own(Customer, "last_contact_at", _("last contact"), DATE),
+        _own(Customer, "created_at", _("created"), DATE),
     ),
-    settable={
-        item.key: item
-        for item in (
-            SettableField(
-                "tier",
-                _("tier"),
-                CHOICE,
-                _static(Customer.Tier.choices),
-                secured=(Customer, "tier"),
-            ),
-            SettableField(
-                "status",
-                _("status"),
-                CHOICE,
-                _static(Customer.Status.choices),
-                secured=(Customer, "status"),
-            ),
-            SettableField(
-                "source",
-                _("source"),
-                CHOICE,
-                _static(Customer.Source.choices),
-                secured=(Customer, "source"),
-            ),
-            SettableField(
-                "owner", _("owner"), USER, _user_choices, User, secured=(Customer, "owner")
-            ),
-            SettableField("team", _("team"), TEAM, _team_choices, Team, secured=(Customer, "team")),
-            SettableField("add_tag", _("add a tag"), TEXT, secured=(Customer, "tags")),
-            SettableField("remove_tag", _("remove a tag"), TEXT, secured=(Customer, "tags")),
-        )
-    },
+    settable=_keyed(
+        _settable(Customer, "tier", _("tier"), CHOICE, choices=_static(Customer.Tier.choices)),
+        _settable(
+            Customer, "status", _("status"), CHOICE, choices=_static(Customer.Status.choices)
+        ),
+        _settable(
+            Customer, "source", _("source"), CHOICE, choices=_static(Customer.Source.choices)
+        ),
+        *_people_settable(Customer, "owner", _("owner")),
+        *_tag_settable(Customer),
+    ),
 )
 
 DEAL = RecordKind(
@@ -287,18 +256,10 @@ DEAL = RecordKind(
     visible=deal_list_visible,
     url_name="sales:deal_detail",
     owner_field="owner",
-    fields=_fields(
-        RuleField("name", _("name"), TEXT, "name", secured=(Deal, "name")),
-        RuleField("amount", _("amount"), NUMBER, "amount", secured=(Deal, "amount")),
-        RuleField(
-            "stage",
-            _("stage"),
-            CHOICE,
-            "stage",
-            choices=_stage_choices,
-            related_model=Stage,
-            secured=(Deal, "stage"),
-        ),
+    fields=_keyed(
+        _own(Deal, "name", _("name"), TEXT),
+        _own(Deal, "amount", _("amount"), NUMBER),
+        _own(Deal, "stage", _("stage"), CHOICE, choices=_stage_choices, related_model=Stage),
         RuleField(
             "stage_kind",
             _("open, won or lost"),
@@ -307,71 +268,40 @@ DEAL = RecordKind(
             choices=_static(Stage.Kind.choices),
             secured=(Deal, "stage"),
         ),
-        RuleField(
+        _own(
+            Deal,
             "pipeline",
             _("pipeline"),
             CHOICE,
-            "pipeline",
             choices=_pipeline_choices,
             related_model=Pipeline,
-            secured=(Deal, "pipeline"),
         ),
-        RuleField(
-            "source",
-            _("source"),
-            CHOICE,
-            "source",
-            choices=_static(Customer.Source.choices),
-            secured=(Deal, "source"),
-        ),
-        RuleField(
+        _own(Deal, "source", _("source"), CHOICE, choices=_static(Customer.Source.choices)),
+        _own(
+            Deal,
             "forecast_category",
             _("forecast category"),
             CHOICE,
-            "forecast_category",
             choices=_static(Deal.ForecastCategory.choices),
-            secured=(Deal, "forecast_category"),
         ),
-        RuleField("owner", _("owner"), USER, "owner", choices=_user_choices, related_model=User),
-        RuleField("team", _("team"), TEAM, "team", choices=_team_choices, related_model=Team),
-        RuleField(
-            "owner_team",
-            _("owner's team"),
-            TEAM,
-            "owner__team_memberships__team",
-            choices=_team_choices,
-            many=True,
-            related_model=Team,
-        ),
-        RuleField(
-            "expected_close_date",
-            _("expected close date"),
-            DATE,
-            "expected_close_date",
-            secured=(Deal, "expected_close_date"),
-        ),
-        RuleField("stage_entered_at", _("entered its stage"), DATE, "stage_entered_at"),
-        RuleField("created_at", _("created"), DATE, "created_at"),
-        *_customer_fields("customer", True),
+        *_people_fields(Deal, "owner", _("owner"), _("owner's team")),
+        _own(Deal, "expected_close_date", _("expected close date"), DATE),
+        _own(Deal, "stage_entered_at", _("entered its stage"), DATE),
+        _own(Deal, "created_at", _("created"), DATE),
+        *_customer_fields(via="customer"),
     ),
-    settable={
-        item.key: item
-        for item in (
-            SettableField(
-                "stage", _("stage"), CHOICE, _stage_choices, Stage, secured=(Deal, "stage")
-            ),
-            SettableField(
-                "forecast_category",
-                _("forecast category"),
-                CHOICE,
-                _static(Deal.ForecastCategory.choices),
-                secured=(Deal, "forecast_category"),
-            ),
-            SettableField("next_step", _("next step"), TEXT, secured=(Deal, "next_step")),
-            SettableField("owner", _("owner"), USER, _user_choices, User, secured=(Deal, "owner")),
-            SettableField("team", _("team"), TEAM, _team_choices, Team, secured=(Deal, "team")),
-        )
-    },
+    settable=_keyed(
+        _settable(Deal, "stage", _("stage"), CHOICE, choices=_stage_choices, related_model=Stage),
+        _settable(
+            Deal,
+            "forecast_category",
+            _("forecast category"),
+            CHOICE,
+            choices=_static(Deal.ForecastCategory.choices),
+        ),
+        _settable(Deal, "next_step", _("next step"), TEXT),
+        *_people_settable(Deal, "owner", _("owner")),
+    ),
 )
 
 TICKET = RecordKind(
@@ -381,120 +311,45 @@ TICKET = RecordKind(
     visible=ticket_list_visible,
     url_name="service:ticket_detail",
     owner_field="assignee",
-    fields=_fields(
-        RuleField("subject", _("subject"), TEXT, "subject", secured=(Ticket, "subject")),
-        RuleField(
-            "type",
-            _("type"),
-            CHOICE,
-            "type",
-            choices=_static(Ticket.Type.choices),
-            secured=(Ticket, "type"),
-        ),
-        RuleField(
-            "channel",
-            _("channel"),
-            CHOICE,
-            "channel",
-            choices=_static(Ticket.Channel.choices),
-            secured=(Ticket, "channel"),
-        ),
-        RuleField(
-            "priority",
-            _("priority"),
-            CHOICE,
-            "priority",
-            choices=_static(Priority.choices),
-            secured=(Ticket, "priority"),
-        ),
-        RuleField(
-            "status",
-            _("status"),
-            CHOICE,
-            "status",
-            choices=_static(Ticket.Status.choices),
-            secured=(Ticket, "status"),
-        ),
-        RuleField(
+    fields=_keyed(
+        _own(Ticket, "subject", _("subject"), TEXT),
+        _own(Ticket, "type", _("type"), CHOICE, choices=_static(Ticket.Type.choices)),
+        _own(Ticket, "channel", _("channel"), CHOICE, choices=_static(Ticket.Channel.choices)),
+        _own(Ticket, "priority", _("priority"), CHOICE, choices=_static(Priority.choices)),
+        _own(Ticket, "status", _("status"), CHOICE, choices=_static(Ticket.Status.choices)),
+        _own(
+            Ticket,
             "category",
             _("category"),
             CHOICE,
-            "category",
             choices=_category_choices,
             related_model=TicketCategory,
-            secured=(Ticket, "category"),
         ),
         RuleField("tags", _("tags"), TAGS, "tags__name", many=True, secured=(Ticket, "tags")),
-        RuleField(
-            "assignee", _("assignee"), USER, "assignee", choices=_user_choices, related_model=User
-        ),
-        RuleField("team", _("team"), TEAM, "team", choices=_team_choices, related_model=Team),
-        RuleField(
-            "assignee_team",
-            _("assignee's team"),
-            TEAM,
-            "assignee__team_memberships__team",
-            choices=_team_choices,
-            many=True,
-            related_model=Team,
-        ),
-        RuleField(
-            "first_response_breached",
-            _("first response target missed"),
-            BOOLEAN,
-            "first_response_breached",
-        ),
-        RuleField(
-            "resolution_breached", _("resolution target missed"), BOOLEAN, "resolution_breached"
-        ),
-        RuleField(
-            "satisfaction_rating",
-            _("satisfaction rating"),
-            NUMBER,
-            "satisfaction_rating",
-            secured=(Ticket, "satisfaction_rating"),
-        ),
-        RuleField("reopened_count", _("times reopened"), NUMBER, "reopened_count"),
-        RuleField("resolution_due_at", _("resolution due"), DATE, "resolution_due_at"),
-        RuleField("created_at", _("created"), DATE, "created_at"),
-        *_customer_fields("customer", True),
+        *_people_fields(Ticket, "assignee", _("assignee"), _("assignee's team")),
+        _own(Ticket, "first_response_breached", _("first response target missed"), BOOLEAN),
+        _own(Ticket, "resolution_breached", _("resolution target missed"), BOOLEAN),
+        _own(Ticket, "satisfaction_rating", _("satisfaction rating"), NUMBER),
+        _own(Ticket, "reopened_count", _("times reopened"), NUMBER),
+        _own(Ticket, "resolution_due_at", _("resolution due"), DATE),
+        _own(Ticket, "created_at", _("created"), DATE),
+        *_customer_fields(via="customer"),
     ),
-    settable={
-        item.key: item
-        for item in (
-            SettableField(
-                "status",
-                _("status"),
-                CHOICE,
-                _static(Ticket.Status.choices),
-                secured=(Ticket, "status"),
-            ),
-            SettableField(
-                "priority",
-                _("priority"),
-                CHOICE,
-                _static(Priority.choices),
-                secured=(Ticket, "priority"),
-            ),
-            SettableField(
-                "type", _("type"), CHOICE, _static(Ticket.Type.choices), secured=(Ticket, "type")
-            ),
-            SettableField(
-                "category",
-                _("category"),
-                CHOICE,
-                _category_choices,
-                TicketCategory,
-                secured=(Ticket, "category"),
-            ),
-            SettableField(
-                "assignee", _("assignee"), USER, _user_choices, User, secured=(Ticket, "assignee")
-            ),
-            SettableField("team", _("team"), TEAM, _team_choices, Team, secured=(Ticket, "team")),
-            SettableField("add_tag", _("add a tag"), TEXT, secured=(Ticket, "tags")),
-            SettableField("remove_tag", _("remove a tag"), TEXT, secured=(Ticket, "tags")),
-        )
-    },
+    settable=_keyed(
+        _settable(Ticket, "status", _("status"), CHOICE, choices=_static(Ticket.Status.choices)),
+        _settable(Ticket, "priority", _("priority"), CHOICE, choices=_static(Priority.choices)),
+        _settable(Ticket, "type", _("type"), CHOICE, choices=_static(Ticket.Type.choices)),
+        _settable(
+            Ticket,
+            "category",
+            _("category"),
+            CHOICE,
+            choices=_category_choices,
+            related_model=TicketCategory,
+        ),
+        *_people_settable(Ticket, "assignee", _("assignee")),
+        *_tag_settable(Ticket),
+    ),
 )
 
 RECORD_KINDS: dict[str, RecordKind] = {kind.key: kind for kind in (CUSTOMER, DEAL, TICKET)}

@@ -66,6 +66,39 @@ def rule_record_get(*, rule: Rule, user: User, pk) -> Model | None:
     return record if kind.visible(user=rule.owner).filter(pk=pk).exists() else None
 
 
+def rule_own_conditions(rule: Rule) -> list[Condition]:
+    return [Condition(item.field, item.operator, item.value) for item in rule_conditions(rule)]
+
+
+def rule_conditions_judge(*, rule: Rule, record_pk: int) -> tuple[list[dict], bool] | None:
+    """Each condition's result on the record (the rule's own, then those its trigger adds, as
+    "changes to VIP"), and whether the rule's conditions are met: all or any of its own, as the
+    rule says, and all of the trigger's. None when the rule's owner may not see the record."""
+    kind = record_kind(rule.record_type)
+    own = rule_own_conditions(rule)
+    implied = trigger_conditions(rule, kind)
+    judged = conditions_judge(
+        queryset=kind.visible(user=rule.owner),
+        kind=kind,
+        record_pk=record_pk,
+        conditions=own + implied,
+    )
+    if judged is None:
+        return None
+    own_results, implied_results = judged[: len(own)], judged[len(own) :]
+    if not own_results:
+        own_met = True
+    elif rule.match == Rule.Match.ANY:
+        own_met = any(own_results)
+    else:
+        own_met = all(own_results)
+    results = [
+        {"condition": condition_describe(kind, condition), "met": met}
+        for condition, met in zip(own + implied, judged, strict=True)
+    ]
+    return results, own_met and all(implied_results)
+
+
 @dataclass
 class DryRun:
     record: Model
@@ -83,24 +116,11 @@ def rule_test(*, rule: Rule, record: Model) -> DryRun:
     if rule.owner is None or not rule.owner.is_active:
         result.problem = _("The rule has no active owner to act as.")
         return result
-    own = [Condition(item.field, item.operator, item.value) for item in rule_conditions(rule)]
-    implied = trigger_conditions(rule, kind)
-    judged = conditions_judge(
-        queryset=kind.visible(user=rule.owner),
-        kind=kind,
-        record_pk=record.pk,
-        conditions=own + implied,
-    )
-    if judged is None:
+    judgement = rule_conditions_judge(rule=rule, record_pk=record.pk)
+    if judgement is None:
         result.problem = _("The rule's owner may not see this record.")
         return result
-    result.conditions = [
-        {"condition": condition_describe(kind, condition), "met": met}
-        for condition, met in zip(own + implied, judged, strict=True)
-    ]
-    own_met = judged[: len(own)]
-    met = (any(own_met) if rule.match == Rule.Match.ANY else all(own_met)) if own else True
-    result.conditions_met = met and all(judged[len(own) :])
+    result.conditions, result.conditions_met = judgement
     context = ActionContext(rule=rule, kind=kind, record=record, actor=rule.owner)
     for action in rule_actions(rule):
         action_type = action_type_get(action.action_type)

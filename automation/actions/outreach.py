@@ -9,7 +9,7 @@ from automation.actions import ActionContext, ActionRefused, ActionType, Plan
 from automation.record_types import RecordKind
 from crm.accounts.selectors import user_is_admin
 from crm.webhooks.models import WebhookSubscription
-from crm.webhooks.services import webhook_record_send
+from crm.webhooks.services import webhook_record_send, webhook_record_send_refusal
 from mail.models import EmailTemplate
 from mail.rendering import language_for, template_render, template_version
 from mail.selectors import addresses_suppressed_among, email_addresses_visible
@@ -206,15 +206,9 @@ def _webhook_plan(context: ActionContext, params: dict) -> Plan:
     )
     if subscription is None:
         raise ActionRefused(_("The webhook chosen no longer exists."))
-    if not subscription.is_active:
-        raise ActionRefused(
-            _("The webhook %(name)s is switched off.") % {"name": subscription.name}
-        )
-    if not context.kind.visible(user=subscription.owner).filter(pk=context.record.pk).exists():
-        raise ActionRefused(
-            _("The owner of the webhook %(name)s may not see this record.")
-            % {"name": subscription.name}
-        )
+    refusal = webhook_record_send_refusal(subscription=subscription, record=context.record)
+    if refusal:
+        raise ActionRefused(refusal)
     return Plan(
         summary=_("Send this %(kind)s to %(url)s")
         % {"kind": context.kind.label, "url": subscription.target_url},

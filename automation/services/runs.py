@@ -15,13 +15,11 @@ in a Celery worker, to the actions done.
   CRM_AUTOMATION_MAX_CHAIN is cut: either way the run is stopped and reported.
 """
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Model, Q
 from django.urls import reverse
@@ -30,16 +28,16 @@ from django.utils.translation import gettext as _
 
 from automation.actions import ActionContext, ActionRefused
 from automation.actions.catalogue import action_type_get
-from automation.conditions import Condition, condition_describe, conditions_judge, conditions_q
+from automation.conditions import conditions_q
 from automation.models import Rule, RuleAction, RuleRun
 from automation.record_types import RecordKind, record_kind
+from automation.selectors import rule_conditions_judge, rule_own_conditions
 from automation.triggers import (
     EVENT_ROUTES,
     TIME_TRIGGERS,
     date_filter,
     date_target,
     next_slot,
-    trigger_conditions,
     trigger_matches_event,
 )
 from collaboration.models import Notification
@@ -53,10 +51,6 @@ logger = logging.getLogger(__name__)
 RUN_LEASE = timedelta(minutes=10)
 PERMANENT_ERRORS = (ActionRefused, ValidationError, PermissionDenied, ObjectDoesNotExist)
 MAX_ERROR_LENGTH = 1000
-
-
-def _json_ready(value: dict) -> dict:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def _error_text(error: Exception) -> str:
@@ -99,7 +93,7 @@ def _run_new(
         record_id=record.pk,
         record_label=str(record)[:200],
         cause=cause,
-        cause_data=_json_ready(cause_data or {}),
+        cause_data=cause_data or {},
         chain=chain,
         once_key=once_key,
         next_attempt_at=now,
@@ -177,15 +171,9 @@ def runs_create_for_event(*, event: str, announcements: list[tuple[Model, dict]]
 # Dates and schedules -----------------------------------------------------------------------------
 
 
-def _rule_conditions(rule: Rule, kind: RecordKind) -> list[Condition]:
-    return [
-        Condition(item.field, item.operator, item.value) for item in rule.conditions.all()
-    ] + trigger_conditions(rule, kind)
-
-
 def _time_rule_records(rule: Rule, kind: RecordKind, *, slot: datetime, once_key: str):
     records = kind.visible(user=rule.owner)
-    own = [Condition(item.field, item.operator, item.value) for item in rule.conditions.all()]
+    own = rule_own_conditions(rule)
     records = records.filter(
         conditions_q(kind=kind, conditions=own, match_any=rule.match == Rule.Match.ANY)
     )
@@ -228,25 +216,35 @@ def rule_time_pass(*, rule: Rule, slot: datetime, now: datetime) -> int:
 
 
 def rules_run_due(*, now: datetime | None = None) -> int:
-    """Run the date and schedule rules whose time has come. Each rule is claimed by moving its
-    next_run_at on with a conditional UPDATE, so two beats never run one slot twice; a slot with
-    more records than a batch keeps its rule due until all are taken."""
+    """Run the date and schedule rules whose time has come. Each pass holds its rule's row
+    (skipping rows another beat holds), so one slot is never run twice at once; a slot with more
+    records than a batch keeps its rule due until all are taken."""
     now = now or timezone.now()
     created = 0
-    due = Rule.objects.filter(
-        is_enabled=True, trigger__in=TIME_TRIGGERS, next_run_at__lte=now, owner__isnull=False
-    ).select_related("owner")
-    for rule in due:
-        slot = rule.next_run_at
-        count = rule_time_pass(rule=rule, slot=slot, now=now)
-        following = next_slot(rule, after=max(now, slot))
-        if count >= settings.CRM_AUTOMATION_BATCH_SIZE:
-            following = slot
-        claimed = Rule.objects.filter(pk=rule.pk, next_run_at=slot).update(
-            next_run_at=following, last_run_at=now
-        )
-        if claimed:
-            created += count
+    due_ids = list(
+        Rule.objects.filter(
+            is_enabled=True, trigger__in=TIME_TRIGGERS, next_run_at__lte=now, owner__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    for rule_id in due_ids:
+        with transaction.atomic():
+            rule = (
+                Rule.objects.select_for_update(skip_locked=True)
+                .filter(pk=rule_id, is_enabled=True, next_run_at__lte=now)
+                .first()
+            )
+            if rule is None:
+                continue
+            slot = rule.next_run_at
+            count = rule_time_pass(rule=rule, slot=slot, now=now)
+            following = (
+                slot
+                if count >= settings.CRM_AUTOMATION_BATCH_SIZE
+                else next_slot(rule, after=max(now, slot))
+            )
+            # An UPDATE, not save(): moving the clock on is not a change to the rule's history.
+            Rule.objects.filter(pk=rule.pk).update(next_run_at=following, last_run_at=now)
+        created += count
     return created
 
 
@@ -314,26 +312,13 @@ def _record_get(kind: RecordKind, run: RuleRun) -> Model | None:
     return kind.model._default_manager.filter(pk=run.record_id).first()
 
 
-def _judge(run: RuleRun, rule: Rule, kind: RecordKind) -> bool | None:
+def _judge(run: RuleRun, rule: Rule) -> bool | None:
     """Record each condition's result on the run; whether the rule's conditions are met, or
     None when its owner may not see the record."""
-    conditions = _rule_conditions(rule, kind)
-    results = conditions_judge(
-        queryset=kind.visible(user=rule.owner),
-        kind=kind,
-        record_pk=run.record_id,
-        conditions=conditions,
-    )
-    if results is None:
+    judgement = rule_conditions_judge(rule=rule, record_pk=run.record_id)
+    if judgement is None:
         return None
-    run.condition_results = [
-        {"condition": condition_describe(kind, condition), "met": met}
-        for condition, met in zip(conditions, results, strict=True)
-    ]
-    own = results[: len(results) - len(trigger_conditions(rule, kind))]
-    implied = results[len(own) :]
-    own_met = (any(own) if rule.match == Rule.Match.ANY else all(own)) if own else True
-    run.conditions_met = own_met and all(implied)
+    run.condition_results, run.conditions_met = judgement
     return run.conditions_met
 
 
@@ -379,7 +364,7 @@ def rule_run_execute(*, run_id: int) -> str | None:
     if _record_get(kind, run) is None:
         return _finish(run, RuleRun.Status.SKIPPED, error=_("The record no longer exists.")).status
     if run.next_action == 0 and not run.action_results:
-        met = _judge(run, rule, kind)
+        met = _judge(run, rule)
         if met is None:
             return _finish(
                 run, RuleRun.Status.SKIPPED, error=_("The rule's owner may not see this record.")

@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -269,6 +269,18 @@ def _payload_for(payload: dict, *, owner: User, model: type[Model]) -> dict:
     }
 
 
+def _event_payload(*, event_id: uuid.UUID, event: str, data: dict, changes: dict) -> dict:
+    return _json_ready(
+        {
+            "id": str(event_id),
+            "event": event,
+            "occurred_at": timezone.now().isoformat(),
+            "data": data,
+            "changes": changes,
+        }
+    )
+
+
 def webhook_deliveries_create(*, event: str, record: Model, extra: dict) -> list[WebhookDelivery]:
     """One delivery per active subscription to `event` whose owner may see `record`, each
     queued for sending. Called on commit by `event_publish`."""
@@ -303,14 +315,8 @@ def webhook_deliveries_create_many(
         if not listeners:
             continue
         event_id = uuid.uuid4()
-        payload = _json_ready(
-            {
-                "id": str(event_id),
-                "event": event,
-                "occurred_at": timezone.now().isoformat(),
-                "data": record_type.payload(record),
-                "changes": extra or {},
-            }
+        payload = _event_payload(
+            event_id=event_id, event=event, data=record_type.payload(record), changes=extra or {}
         )
         deliveries += [
             WebhookDelivery(
@@ -330,30 +336,34 @@ def webhook_deliveries_create_many(
     return deliveries
 
 
+def webhook_record_send_refusal(*, subscription: WebhookSubscription, record: Model) -> str:
+    """Why an event about `record` may not be sent to `subscription` ("" when it may): the
+    subscription is switched off, or its owner may not see the record."""
+    if not subscription.is_active:
+        return _("The webhook %(name)s is switched off.") % {"name": subscription.name}
+    visible = record_type_for(type(record)).visible(user=subscription.owner)
+    if not visible.filter(pk=record.pk).exists():
+        return _("The owner of the webhook %(name)s may not see this record.") % {
+            "name": subscription.name
+        }
+    return ""
+
+
 def webhook_record_send(
     *, subscription: WebhookSubscription, event: str, record: Model, extra: dict
 ) -> WebhookDelivery:
     """Send one event about `record` to one subscription whatever events it listens to (a
     workflow rule calling a webhook), signed and retried like any delivery, with the fields its
-    owner may not see left out. The owner must be able to see the record."""
-    record_type = record_type_for(type(record))
-    if not subscription.is_active:
-        message = _("The webhook %(name)s is switched off.") % {"name": subscription.name}
-        raise ValidationError({"subscription": message})
-    if not record_type.visible(user=subscription.owner).filter(pk=record.pk).exists():
-        raise PermissionDenied(
-            _("The owner of the webhook %(name)s may not see this record.")
-            % {"name": subscription.name}
-        )
+    owner may not see left out."""
+    refusal = webhook_record_send_refusal(subscription=subscription, record=record)
+    if refusal:
+        raise ValidationError({"subscription": refusal})
     event_id = uuid.uuid4()
-    payload = _json_ready(
-        {
-            "id": str(event_id),
-            "event": event,
-            "occurred_at": timezone.now().isoformat(),
-            "data": record_type.payload(record),
-            "changes": extra,
-        }
+    payload = _event_payload(
+        event_id=event_id,
+        event=event,
+        data=record_type_for(type(record)).payload(record),
+        changes=extra,
     )
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
@@ -371,20 +381,17 @@ def webhook_test_ping(*, actor: User, subscription: WebhookSubscription) -> Webh
     once, is sent even to a subscription that is switched off, and does not count toward its
     failures in a row."""
     event_id = uuid.uuid4()
-    payload = _json_ready(
-        {
-            "id": str(event_id),
-            "event": PING,
-            "occurred_at": timezone.now().isoformat(),
-            "data": {
-                "subscription": {
-                    "id": subscription.pk,
-                    "name": subscription.name,
-                    "events": subscription.events,
-                }
-            },
-            "changes": {},
-        }
+    payload = _event_payload(
+        event_id=event_id,
+        event=PING,
+        data={
+            "subscription": {
+                "id": subscription.pk,
+                "name": subscription.name,
+                "events": subscription.events,
+            }
+        },
+        changes={},
     )
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(

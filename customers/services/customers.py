@@ -168,7 +168,7 @@ def customer_update(*, actor: User | None, customer: Customer, **values) -> Cust
     with transaction.atomic():
         if changed:
             customer.save(update_fields=[*sorted(changed), "updated_at"])
-        if tags is not None and _tags_set(customer, tag_list_get_or_create(names=tags)):
+        if tags is not None and tags_replace(record=customer, names=tags):
             changed.add("tags")
         if changed:
             event_publish(
@@ -179,10 +179,12 @@ def customer_update(*, actor: User | None, customer: Customer, **values) -> Cust
     return customer
 
 
-def _tags_set(customer: Customer, tags: list[Tag]) -> bool:
-    """Give the customer exactly these tags; True when that changed them."""
-    before = set(customer.tags.values_list("pk", flat=True))
-    customer.tags.set(tags)
+def tags_replace(*, record, names) -> bool:
+    """Give a tagged record (a customer, a ticket) exactly the tags named; True when that
+    changed them."""
+    tags = tag_list_get_or_create(names=names)
+    before = set(record.tags.values_list("pk", flat=True))
+    record.tags.set(tags)
     return before != {tag.pk for tag in tags}
 
 

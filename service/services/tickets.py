@@ -36,7 +36,7 @@ from crm.concurrency import version_check
 from crm.uploads import upload_check, upload_max_bytes
 from crm.webhooks.events import event_publish
 from customers.models import Customer, Interaction
-from customers.services.customers import tag_list_get_or_create
+from customers.services.customers import tag_list_get_or_create, tags_replace
 from customers.services.records import interaction_log
 from service.locks import tickets_lock
 from service.models import Ticket, TicketAttachment, TicketMessage, TicketStatusChange
@@ -271,11 +271,8 @@ def ticket_update(*, actor: User | None, ticket: Ticket, version, **values) -> T
         locked.full_clean()
         locked.version += 1
         locked.save()
-        if tags is not None:
-            before = set(locked.tags.values_list("pk", flat=True))
-            locked.tags.set(tag_list_get_or_create(names=tags))
-            if before != set(locked.tags.values_list("pk", flat=True)):
-                changed.add("tags")
+        if tags is not None and tags_replace(record=locked, names=tags):
+            changed.add("tags")
         if locked.team_id != previous_team_id:
             changed.add("team")
         if locked.assignee_id != previous_assignee_id:

@@ -119,11 +119,15 @@ def test_every_record_type_of_the_catalogue_is_registered():
         "customer.created",
         "customer.updated",
         "customer.merged",
+        "deal.created",
+        "deal.updated",
         "deal.stage_changed",
         "deal.won",
         "deal.lost",
         "ticket.created",
+        "ticket.updated",
         "ticket.resolved",
+        "ticket.sla_breached",
         "survey.answered",
         "import.finished",
         "email.sent",
@@ -298,7 +302,8 @@ def test_a_stage_move_is_announced_with_both_stages(rep, rep_client, customer, p
         deal_move_stage(actor=rep, deal=deal, stage=proposal, version=deal.version)
 
     # then
-    assert events_of(calls) == ["deal.stage_changed"]
+    assert events_of(calls) == ["deal.stage_changed", "deal.updated"]
+    assert calls[1].extra == {"changed_fields": ["stage"]}
     assert calls[0].extra == {
         "from_stage": {"id": lead.pk, "name": "Lead"},
         "to_stage": {"id": proposal.pk, "name": "Proposal"},
@@ -319,7 +324,12 @@ def test_a_won_deal_is_announced_and_its_lead_becomes_a_customer(
             actor=rep, deal=deal, stage=stage_named(pipeline, "Won"), version=deal.version
         )
 
-    assert sorted(events_of(calls)) == ["customer.updated", "deal.stage_changed", "deal.won"]
+    assert sorted(events_of(calls)) == [
+        "customer.updated",
+        "deal.stage_changed",
+        "deal.updated",
+        "deal.won",
+    ]
     by_event = {call.event: call for call in calls}
     assert by_event["customer.updated"].extra == {"changed_fields": ["status"]}
     assert by_event["customer.updated"].payload["status"] == Customer.Status.CUSTOMER
@@ -338,14 +348,24 @@ def test_a_lost_deal_is_announced_through_an_update(rep, customer, pipeline, pub
             lost_reason="price",
         )
 
-    assert events_of(calls) == ["deal.stage_changed", "deal.lost"]
+    assert events_of(calls) == ["deal.stage_changed", "deal.lost", "deal.updated"]
 
 
-def test_an_edit_that_keeps_the_stage_is_not_a_stage_change(rep, customer, pipeline, published):
+def test_an_edit_that_keeps_the_stage_is_an_update_not_a_stage_change(
+    rep, customer, pipeline, published
+):
     deal = deal_create(actor=rep, customer=customer, name="Laptops", pipeline=pipeline)
     with published() as calls:
         deal_update(actor=rep, deal=deal, version=deal.version, next_step="Call them")
-    assert calls == []
+    assert events_of(calls) == ["deal.updated"]
+    assert calls[0].extra == {"changed_fields": ["next_step"]}
+
+
+def test_a_new_deal_is_announced_as_created(rep, customer, pipeline, published):
+    with published() as calls:
+        deal = deal_create(actor=rep, customer=customer, name="Laptops", pipeline=pipeline)
+    assert events_of(calls) == ["deal.created"]
+    assert calls[0].record == deal
 
 
 def test_a_deal_created_won_is_announced_as_won(rep, customer, pipeline, published):
@@ -366,7 +386,7 @@ def test_the_api_and_the_board_announce_a_move(rep, rep_client, customer, pipeli
             f"/api/v1/deals/{deal.pk}/move/", {"stage": proposal.pk, "version": 1}, **JSON
         )
     assert response.status_code == 200
-    assert events_of(through_api) == ["deal.stage_changed"]
+    assert events_of(through_api) == ["deal.stage_changed", "deal.updated"]
     assert through_api[0].payload == without_sensitive_fields(response.json())
 
     with published() as through_board:
@@ -454,9 +474,10 @@ def test_resolving_is_announced_and_closing_a_resolved_ticket_is_not(
             actor=agent, ticket=ticket, status=Ticket.Status.CLOSED, version=ticket.version
         )
 
-    assert events_of(resolved) == ["ticket.resolved"]
+    assert events_of(resolved) == ["ticket.resolved", "ticket.updated"]
     assert resolved[0].payload["status"] == Ticket.Status.RESOLVED
-    assert closed == []
+    assert events_of(closed) == ["ticket.updated"]
+    assert closed[0].extra == {"changed_fields": ["status"]}
 
 
 def test_closing_unresolved_tickets_in_bulk_resolves_them(agent, customer, published):
@@ -465,7 +486,7 @@ def test_closing_unresolved_tickets_in_bulk_resolves_them(agent, customer, publi
     ]
     with published() as calls:
         tickets_bulk_close(actor=agent, tickets=tickets)
-    assert events_of(calls) == ["ticket.resolved", "ticket.resolved"]
+    assert events_of(calls) == ["ticket.resolved", "ticket.updated"] * 2
     assert {call.record.pk for call in calls} == {ticket.pk for ticket in tickets}
 
 
@@ -476,7 +497,7 @@ def test_an_api_resolve_is_announced_as_the_api_shows_it(agent, client_for, cust
             f"/api/v1/tickets/{ticket.pk}/resolve/", {"version": ticket.version}, **JSON
         )
     assert response.status_code == 200
-    assert events_of(calls) == ["ticket.resolved"]
+    assert events_of(calls) == ["ticket.resolved", "ticket.updated"]
     assert calls[0].payload == without_sensitive_fields(response.json())
 
 
