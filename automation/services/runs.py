@@ -12,7 +12,9 @@ in a Celery worker, to the actions done.
   stopped run is reported to the rule's owner.
 - Each run knows the chain of rule runs whose actions led to it. A rule that comes round again
   on the same record in its own chain is a loop, and a chain longer than
-  CRM_AUTOMATION_MAX_CHAIN is cut: either way the run is stopped and reported.
+  CRM_AUTOMATION_MAX_CHAIN is cut: either way the run is stopped and reported. The one
+  exception is a rule set off by its own action on the record it is acting on (a rule on
+  "updated" that adds a tag): that is the rule's own change, not news, and makes no run at all.
 """
 
 import logging
@@ -42,6 +44,7 @@ from automation.triggers import (
 )
 from collaboration.models import Notification
 from collaboration.services.notifications import notification_send
+from crm.audit.context import changes_made_for
 from crm.queueing import task_send_on_commit
 from crm.webhooks.events import event_cause_set
 
@@ -153,7 +156,11 @@ def runs_create_for_event(*, event: str, announcements: list[tuple[Model, dict]]
             kind = record_kind(route.kind)
             for rule in rules:
                 fits = rule.trigger == route.trigger and rule.record_type == route.kind
-                if fits and trigger_matches_event(rule, extra or {}):
+                own_change = bool(cause) and list(cause[-1]) == [
+                    rule.pk,
+                    kind.record_key(record.pk),
+                ]
+                if fits and not own_change and trigger_matches_event(rule, extra or {}):
                     runs.append(
                         _run_new(
                             rule,
@@ -374,7 +381,10 @@ def rule_run_execute(*, run_id: int) -> str | None:
     actions = list(rule.actions.order_by("position", "pk"))
     results = [item for item in run.action_results if item.get("status") != "failed"]
     chain = [*run.chain, [rule.pk, run.record_key]]
-    with event_cause_set(tuple(tuple(link) for link in chain)):
+    with (
+        event_cause_set(tuple(tuple(link) for link in chain)),
+        changes_made_for(user=owner, reason=_("Workflow rule: %(rule)s") % {"rule": rule.name}),
+    ):
         for index in range(run.next_action, len(actions)):
             action = actions[index]
             record = _record_get(kind, run)

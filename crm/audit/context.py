@@ -1,9 +1,13 @@
 """Where a change or an event came from: the request being served, if any.
 
 django-simple-history's middleware keeps the request for the length of each request; changes made
-outside one (Celery tasks, commands) have no origin and only the user the service was given.
+outside one (Celery tasks, commands) have no origin and only the user the service was given,
+unless the caller says on whose behalf it acts (a workflow rule acts for its owner).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -35,3 +39,27 @@ def request_origin(request: HttpRequest | None) -> RequestOrigin:
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         api_token=token.prefix if token is not None else "",
     )
+
+
+@dataclass(frozen=True)
+class OnBehalf:
+    user: object
+    reason: str
+
+
+_on_behalf: ContextVar[OnBehalf | None] = ContextVar("audit_on_behalf", default=None)
+
+
+@contextmanager
+def changes_made_for(*, user, reason: str) -> Iterator[None]:
+    """Record the changes made in this block as `user`'s, with `reason` (history rows keep up to
+    100 characters of it)."""
+    token = _on_behalf.set(OnBehalf(user=user, reason=reason))
+    try:
+        yield
+    finally:
+        _on_behalf.reset(token)
+
+
+def on_behalf() -> OnBehalf | None:
+    return _on_behalf.get()

@@ -4,7 +4,7 @@ from django.db.models.signals import m2m_changed, pre_save
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
-from crm.audit.context import current_request, request_origin
+from crm.audit.context import current_request, on_behalf, request_origin
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
 
@@ -12,6 +12,10 @@ from crm.audit.services import audit_event_record
 @receiver(pre_create_historical_record)
 def historical_record_origin_fill(sender, history_instance, **kwargs) -> None:
     origin = request_origin(current_request())
+    behalf = on_behalf()
+    if behalf is not None:
+        history_instance.history_user = history_instance.history_user or behalf.user
+        history_instance.history_change_reason = behalf.reason[:100]
     history_instance.history_ip_address = origin.ip_address
     history_instance.history_user_agent = origin.user_agent
     history_instance.history_api_token = origin.api_token
