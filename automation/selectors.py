@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from automation.actions import ActionContext, ActionRefused
@@ -25,10 +26,30 @@ def rule_list_visible(*, user: User) -> QuerySet[Rule]:
     return rules if user_is_admin(user) else rules.filter(owner=user)
 
 
+def _count_of(queryset) -> Subquery:
+    """A per-rule count as a subquery: joining runs and actions at once would multiply rows."""
+    return Coalesce(
+        Subquery(
+            queryset.filter(rule=OuterRef("pk"))
+            .order_by()
+            .values("rule")
+            .annotate(count=Count("pk"))
+            .values("count")[:1]
+        ),
+        0,
+    )
+
+
 def rule_list_with_counts(*, user: User) -> QuerySet[Rule]:
-    return rule_list_visible(user=user).annotate(
-        action_count=Count("actions", distinct=True),
-        failed_run_count=Count("runs", filter=Q(runs__status=RuleRun.Status.FAILED), distinct=True),
+    last_run = RuleRun.objects.filter(rule=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        rule_list_visible(user=user)
+        .annotate(
+            action_count=_count_of(RuleAction.objects.all()),
+            failed_run_count=_count_of(RuleRun.objects.filter(status=RuleRun.Status.FAILED)),
+            last_run_created_at=Subquery(last_run.values("created_at")[:1]),
+        )
+        .order_by("name", "pk")
     )
 
 
@@ -42,6 +63,18 @@ def rule_conditions(rule: Rule) -> list[RuleCondition]:
 
 def rule_actions(rule: Rule) -> list[RuleAction]:
     return list(rule.actions.order_by("position", "pk"))
+
+
+def rule_condition_get_visible(*, user: User, pk: int) -> RuleCondition:
+    return RuleCondition.objects.select_related("rule__owner").get(
+        pk=pk, rule__in=rule_list_visible(user=user)
+    )
+
+
+def rule_action_get_visible(*, user: User, pk: int) -> RuleAction:
+    return RuleAction.objects.select_related("rule__owner").get(
+        pk=pk, rule__in=rule_list_visible(user=user)
+    )
 
 
 def rule_runs_visible(*, user: User, rule: Rule | None = None) -> QuerySet[RuleRun]:

@@ -146,9 +146,13 @@ def trigger_config_clean(*, trigger: str, kind: RecordKind, config: dict | None,
         cleaned = {"field": field}
         value = config.get("value")
         if value not in (None, "", []):
-            cleaned["value"] = changed_to_condition(
-                kind=kind, field=field, value=value, user=user
-            ).value
+            condition = changed_to_condition(kind=kind, field=field, value=value, user=user)
+            # A yes/no field's "changes to" lives in the operator; store it as a boolean.
+            cleaned["value"] = (
+                condition.operator == "true"
+                if kind.fields[field].kind == BOOLEAN
+                else condition.value
+            )
         return cleaned
     if trigger == Trigger.STAGE_CHANGED:
         stage = str(config.get("stage") or "").strip()

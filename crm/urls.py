@@ -35,6 +35,7 @@ urlpatterns = [
     path("webhooks/", include("crm.webhooks.urls")),
     path("mail/", include("mail.urls")),
     path("audit/", include("crm.audit.urls")),
+    path("automation/", include("automation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

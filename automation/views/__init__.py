@@ -1,0 +1,1 @@
+"""Browser pages of workflow rules, one module per area."""
