@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from analytics import api_urls as analytics_api
+from automation import api_urls as automation_api
 from collaboration import api_urls as collaboration_api
 from crm.accounts import api_urls as accounts_api
 from crm.audit import api_urls as audit_api
@@ -25,6 +26,7 @@ APP_API_MODULES = [
     analytics_api,
     webhooks_api,
     audit_api,
+    automation_api,
 ]
 
 router = DefaultRouter()

@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "MatchFieldEnum": "customers.importing.rows.KEY_FIELDS",
         "FieldRuleAccessEnum": "crm.accounts.models.FieldRule.Access",
         "RecordShareAccessEnum": "crm.accounts.models.RecordShare.Access",
+        "RuleTriggerEnum": "automation.models.Rule.Trigger",
+        "AnalyticsJobTriggerEnum": "analytics.models.ModelVersion.Trigger",
     },
 }
 

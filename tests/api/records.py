@@ -16,6 +16,7 @@ from crm.accounts.services import api_token_create, record_share
 from sales.models import CampaignMailing, Deal
 from sales.services.deals import deal_create
 from tests.accounts.factories import TeamFactory, UserFactory
+from tests.automation.factories import RuleFactory, RuleRunFactory
 from tests.collaboration.factories import (
     AttachmentFactory,
     ChatMembershipFactory,
@@ -195,6 +196,9 @@ HIDDEN: dict[str, tuple[str, Callable[[World], object]]] = {
     "api-customer-erase": ("manager", lambda w: w.customer()),
     "chat-room-messages": ("rep", hidden_chat_room),
     "customer-recommendations": ("rep", lambda w: w.customer()),
+    # A workflow rule is its owner's (and the admins'): another manager does not see it.
+    "automation-rule": ("manager", lambda w: RuleFactory(owner=w.other)),
+    "automation-run": ("manager", lambda w: RuleRunFactory(rule=RuleFactory(owner=w.other))),
 }
 
 
