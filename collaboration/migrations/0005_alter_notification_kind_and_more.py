@@ -4,20 +4,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collaboration', '0004_history'),
+        ("collaboration", "0004_history"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('task_assigned', 'Task assigned'), ('task_reminder', 'Task reminder'), ('task_overdue', 'Task overdue'), ('deal_stale', 'Deal stale'), ('record_assigned', 'Record assigned'), ('mention', 'Mention'), ('record_shared', 'Record shared'), ('sla_warning', 'SLA warning'), ('event_invitation', 'Meeting invitation'), ('event_reminder', 'Meeting reminder'), ('webhook_disabled', 'Webhook disabled'), ('automation', 'Workflow rule'), ('other', 'Other')], default='other', max_length=20, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task_assigned", "Task assigned"),
+                    ("task_reminder", "Task reminder"),
+                    ("task_overdue", "Task overdue"),
+                    ("deal_stale", "Deal stale"),
+                    ("record_assigned", "Record assigned"),
+                    ("mention", "Mention"),
+                    ("record_shared", "Record shared"),
+                    ("sla_warning", "SLA warning"),
+                    ("event_invitation", "Meeting invitation"),
+                    ("event_reminder", "Meeting reminder"),
+                    ("webhook_disabled", "Webhook disabled"),
+                    ("automation", "Workflow rule"),
+                    ("other", "Other"),
+                ],
+                default="other",
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('task_assigned', 'Task assigned'), ('task_reminder', 'Task reminder'), ('task_overdue', 'Task overdue'), ('deal_stale', 'Deal stale'), ('record_assigned', 'Record assigned'), ('mention', 'Mention'), ('record_shared', 'Record shared'), ('sla_warning', 'SLA warning'), ('event_invitation', 'Meeting invitation'), ('event_reminder', 'Meeting reminder'), ('webhook_disabled', 'Webhook disabled'), ('automation', 'Workflow rule'), ('other', 'Other')], max_length=20, verbose_name='kind'),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("task_assigned", "Task assigned"),
+                    ("task_reminder", "Task reminder"),
+                    ("task_overdue", "Task overdue"),
+                    ("deal_stale", "Deal stale"),
+                    ("record_assigned", "Record assigned"),
+                    ("mention", "Mention"),
+                    ("record_shared", "Record shared"),
+                    ("sla_warning", "SLA warning"),
+                    ("event_invitation", "Meeting invitation"),
+                    ("event_reminder", "Meeting reminder"),
+                    ("webhook_disabled", "Webhook disabled"),
+                    ("automation", "Workflow rule"),
+                    ("other", "Other"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]
