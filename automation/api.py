@@ -15,10 +15,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from automation import selectors
-from automation.actions.catalogue import action_type_get, action_types_for
+from automation.actions.catalogue import action_describe, action_types_for
 from automation.actions.fields import settable_fields_for
 from automation.conditions import OPERATOR_LABELS, OPERATORS_BY_KIND, fields_for
 from automation.models import Rule, RuleAction, RuleCondition, RuleRun
+from automation.naming import names_remembered
 from automation.placeholders import placeholder_labels
 from automation.record_types import RECORD_KINDS, record_kind
 from automation.services import rules as services
@@ -125,10 +126,7 @@ class RuleActionSerializer(StrictSerializer):
     )
 
     def get_description(self, rule_action: RuleAction) -> str:
-        found = action_type_get(rule_action.action_type)
-        if found is None:
-            return str(_("This action no longer exists."))
-        return str(found.describe(rule_action.params, record_kind(rule_action.rule.record_type)))
+        return action_describe(rule_action, record_kind(rule_action.rule.record_type))
 
 
 class RuleSerializer(StrictModelSerializer):
@@ -396,6 +394,22 @@ class RuleViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
 
     def reread(self, record):
         return self.get_queryset().get(pk=record.pk)
+
+    def dispatch(self, request, *args, **kwargs):
+        # Describing rules names the teams, stages and campaigns they point at: a query per kind
+        # of record for the whole answer (automation.naming).
+        with names_remembered():
+            return super().dispatch(request, *args, **kwargs)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        selectors.rules_names_preload(page if page is not None else queryset)
+        return page
+
+    def get_object(self):
+        rule = super().get_object()
+        selectors.rules_names_preload([rule])
+        return rule
 
     def _enabled(self, request, *, enabled: bool):
         rule = self.get_object()

@@ -13,6 +13,7 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from automation.naming import choices_of
 from crm.accounts.models import Team, User
 from customers.models import Customer
 from customers.selectors.customers import customer_list_visible
@@ -34,24 +35,38 @@ Choices = Callable[[], list[tuple[str, str]]]
 
 
 def _user_choices() -> list[tuple[str, str]]:
-    return [(str(user.pk), user.label) for user in User.objects.filter(is_active=True)]
+    return choices_of(
+        "users",
+        lambda: [(str(user.pk), user.label) for user in User.objects.filter(is_active=True)],
+    )
 
 
 def _team_choices() -> list[tuple[str, str]]:
-    return [(str(team.pk), team.name) for team in Team.objects.order_by("name")]
+    return choices_of(
+        "teams", lambda: [(str(team.pk), team.name) for team in Team.objects.order_by("name")]
+    )
 
 
 def _stage_choices() -> list[tuple[str, str]]:
-    stages = Stage.objects.select_related("pipeline").order_by("pipeline__name", "position")
-    return [(str(stage.pk), f"{stage.pipeline.name} › {stage.name}") for stage in stages]
+    def compute():
+        stages = Stage.objects.select_related("pipeline").order_by("pipeline__name", "position")
+        return [(str(stage.pk), f"{stage.pipeline.name} › {stage.name}") for stage in stages]
+
+    return choices_of("stages", compute)
 
 
 def _pipeline_choices() -> list[tuple[str, str]]:
-    return [(str(pipeline.pk), pipeline.name) for pipeline in Pipeline.objects.order_by("name")]
+    return choices_of(
+        "pipelines",
+        lambda: [(str(item.pk), item.name) for item in Pipeline.objects.order_by("name")],
+    )
 
 
 def _category_choices() -> list[tuple[str, str]]:
-    return [(str(category.pk), category.name) for category in TicketCategory.objects.all()]
+    return choices_of(
+        "categories",
+        lambda: [(str(item.pk), item.name) for item in TicketCategory.objects.all()],
+    )
 
 
 def _static(choices) -> Choices:

@@ -1,19 +1,25 @@
 """Reading rules and their runs, and testing a rule on a record without doing anything."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from automation.actions import ActionContext, ActionRefused
-from automation.actions.catalogue import action_type_get
+from automation.actions.catalogue import action_describe, action_type_get
 from automation.conditions import Condition, condition_describe, conditions_judge
 from automation.models import Rule, RuleAction, RuleCondition, RuleRun
+from automation.naming import names_preload, names_remembered
 from automation.record_types import record_kind
-from automation.triggers import trigger_conditions
-from crm.accounts.models import User
+from automation.triggers import trigger_conditions, trigger_describe
+from collaboration.models import ChatRoom
+from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin
+from crm.webhooks.models import WebhookSubscription
+from sales.models import AssignmentRule, Campaign, Stage
 
 FAILED_RECENTLY_DAYS = 7
 
@@ -49,6 +55,7 @@ def rule_list_with_counts(*, user: User) -> QuerySet[Rule]:
             failed_run_count=_count_of(RuleRun.objects.filter(status=RuleRun.Status.FAILED)),
             last_run_created_at=Subquery(last_run.values("created_at")[:1]),
         )
+        .prefetch_related("actions")
         .order_by("name", "pk")
     )
 
@@ -157,16 +164,12 @@ def rule_test(*, rule: Rule, record: Model) -> DryRun:
     context = ActionContext(rule=rule, kind=kind, record=record, actor=rule.owner)
     for action in rule_actions(rule):
         action_type = action_type_get(action.action_type)
+        entry = {"action": action_describe(action, kind), "would": "", "problem": ""}
         if action_type is None:
-            result.actions.append(
-                {
-                    "action": action.action_type,
-                    "would": "",
-                    "problem": _("This action no longer exists."),
-                }
-            )
+            entry["problem"] = entry.pop("action")
+            entry["action"] = action.action_type
+            result.actions.append(entry)
             continue
-        entry = {"action": action_type.describe(action.params, kind), "would": "", "problem": ""}
         try:
             plan = action_type.plan(context, action.params)
         except ActionRefused as refusal:
@@ -176,3 +179,59 @@ def rule_test(*, rule: Rule, record: Model) -> DryRun:
             entry["nothing_to_do"] = plan.perform is None
         result.actions.append(entry)
     return result
+
+
+# The records an action's settings name, by setting.
+ACTION_REFERENCES: dict[str, type[Model]] = {
+    "assignment_rule": AssignmentRule,
+    "assignee": User,
+    "users": User,
+    "team": Team,
+    "room": ChatRoom,
+    "campaign": Campaign,
+    "subscription": WebhookSubscription,
+}
+
+
+def rules_names_preload(rules: Iterable[Rule]) -> None:
+    """Within `naming.names_remembered`, fetch the records these rules' triggers and actions
+    name, a query per kind of record, so describing the rules queries no more. The rules' actions
+    should be prefetched."""
+    wanted: dict[type[Model], set] = defaultdict(set)
+    for rule in rules:
+        if rule.trigger == Rule.Trigger.STAGE_CHANGED and rule.trigger_config.get("stage"):
+            wanted[Stage].add(rule.trigger_config["stage"])
+        kind = record_kind(rule.record_type)
+        for action in rule.actions.all():
+            for name, model in ACTION_REFERENCES.items():
+                value = action.params.get(name)
+                wanted[model].update(value if isinstance(value, list) else [value])
+            settable = kind.settable.get(action.params.get("field"))
+            if settable is not None and settable.related_model is not None:
+                wanted[settable.related_model].add(action.params.get("value"))
+    for model, pks in wanted.items():
+        names_preload(model, pks)
+
+
+@dataclass
+class RuleSummary:
+    trigger: str
+    conditions: list[tuple[RuleCondition, str]]
+    actions: list[tuple[RuleAction, str]]
+
+
+def rule_summary(rule: Rule) -> RuleSummary:
+    """The rule in sentences: its trigger, each condition and each action, with the records
+    they name looked up in a query per kind."""
+    kind = record_kind(rule.record_type)
+    prefetch_related_objects([rule], "conditions", "actions")
+    with names_remembered():
+        rules_names_preload([rule])
+        return RuleSummary(
+            trigger=trigger_describe(rule, kind),
+            conditions=[
+                (item, condition_describe(kind, Condition(item.field, item.operator, item.value)))
+                for item in rule.conditions.all()
+            ],
+            actions=[(item, action_describe(item, kind)) for item in rule.actions.all()],
+        )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from automation.conditions import Condition, condition_clean
 from automation.models import Rule
+from automation.naming import object_of
 from automation.record_types import (
     BOOLEAN,
     CHOICE,
@@ -305,7 +306,7 @@ def trigger_describe(rule: Rule, kind: RecordKind) -> str:
             return _("%(field)s changes to %(value)s") % {"field": name, "value": value}
         return _("%(field)s changes") % {"field": name}
     if rule.trigger == Trigger.STAGE_CHANGED and config.get("stage"):
-        stage = Stage.objects.filter(pk=config["stage"]).first()
+        stage = object_of(Stage, config["stage"])
         return _("A deal moves to %(stage)s") % {"stage": stage.name if stage else "?"}
     if rule.trigger == Trigger.SLA_BREACHED and config.get("target"):
         return _("A ticket misses its %(target)s target") % {

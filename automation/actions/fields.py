@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automation.actions import ActionContext, ActionRefused, ActionType, Plan
+from automation.naming import object_of, record_name
 from automation.record_types import TEXT, RecordKind, SettableField
 from crm.accounts.field_security import field_access
 from crm.accounts.models import User
@@ -69,9 +70,12 @@ def _update_clean(*, params: dict, kind: RecordKind, user) -> dict:
 def _value_label(settable: SettableField, value: str) -> str:
     if not value:
         return _("nobody") if settable.related_model is User else _("nothing")
-    if settable.choices is None:
-        return value
-    return str(dict(settable.choices()).get(value, value))
+    labels = dict(settable.choices()) if settable.choices else {}
+    if value in labels:
+        return str(labels[value])
+    # An inactive user (or a record gone) is not among the choices offered.
+    found = object_of(settable.related_model, value) if settable.related_model else None
+    return record_name(found) if found is not None else value
 
 
 def _update_describe(params: dict, kind: RecordKind) -> str:
@@ -185,7 +189,7 @@ def _assignment_rule(params: dict) -> AssignmentRule | None:
 
 
 def _assign_describe(params: dict, kind: RecordKind) -> str:
-    rule = _assignment_rule(params)
+    rule = object_of(AssignmentRule, params.get("assignment_rule"))
     if rule is None:
         return _("Assign by an assignment rule that no longer exists")
     return _("Assign the %(owner)s by the assignment rule “%(rule)s”") % {

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automation.actions import ActionContext, ActionRefused, ActionType, Plan
+from automation.naming import object_of
 from automation.record_types import RecordKind
 from crm.accounts.selectors import user_is_admin
 from crm.webhooks.models import WebhookSubscription
@@ -107,7 +108,7 @@ def _campaign_clean(*, params: dict, kind: RecordKind, user) -> dict:
 
 
 def _campaign_name(params: dict) -> str:
-    campaign = Campaign.objects.filter(pk=params.get("campaign")).first()
+    campaign = object_of(Campaign, params.get("campaign"))
     return campaign.name if campaign else _("a campaign that no longer exists")
 
 
@@ -192,7 +193,7 @@ def _webhook_clean(*, params: dict, kind: RecordKind, user) -> dict:
 
 
 def _webhook_describe(params: dict, kind: RecordKind) -> str:
-    subscription = WebhookSubscription.objects.filter(pk=params.get("subscription")).first()
+    subscription = object_of(WebhookSubscription, params.get("subscription"))
     return _("Call the webhook %(name)s") % {
         "name": subscription.name if subscription else _("that no longer exists")
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automation.actions import ActionContext, ActionRefused, ActionType, Plan
+from automation.naming import object_of
 from automation.placeholders import text_clean, text_fill
 from automation.record_types import RecordKind
 from collaboration.models import ChatRoom, Notification, Task
@@ -73,7 +74,7 @@ def _assignee_label(params: dict, kind: RecordKind) -> str:
         return _("the record's %(owner)s") % {
             "owner": kind.model._meta.get_field(kind.owner_field).verbose_name
         }
-    user = User.objects.filter(pk=params.get("assignee")).first()
+    user = object_of(User, params.get("assignee"))
     return user.label if user else _("a user who no longer exists")
 
 
@@ -169,10 +170,10 @@ def _notify_clean(*, params: dict, kind: RecordKind, user) -> dict:
 
 def _recipients_label(params: dict, kind: RecordKind) -> str:
     if params.get("to") == TO_TEAM:
-        team = Team.objects.filter(pk=params.get("team")).first()
+        team = object_of(Team, params.get("team"))
         return _("the team %(team)s") % {"team": team.name if team else "?"}
     if params.get("to") == TO_USERS:
-        users = User.objects.filter(pk__in=params.get("users", []))
+        users = filter(None, (object_of(User, pk) for pk in params.get("users", [])))
         return ", ".join(user.label for user in users) or _("nobody")
     return _("the record's %(owner)s") % {
         "owner": kind.model._meta.get_field(kind.owner_field).verbose_name
@@ -265,7 +266,7 @@ def _chat_clean(*, params: dict, kind: RecordKind, user) -> dict:
 def _room_label(params: dict) -> str:
     if params.get("room") == RECORD_ROOM:
         return _("the record's discussion")
-    room = ChatRoom.objects.filter(pk=params.get("room")).first()
+    room = object_of(ChatRoom, params.get("room"))
     return room.name if room else _("a room that no longer exists")
 
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automation.actions import ActionContext, ActionRefused
-from automation.actions.catalogue import action_type_get
+from automation.actions.catalogue import action_describe, action_type_get
 from automation.conditions import conditions_q
 from automation.models import Rule, RuleAction, RuleRun
 from automation.record_types import RecordKind, record_kind
@@ -330,10 +330,9 @@ def _judge(run: RuleRun, rule: Rule) -> bool | None:
 
 
 def _action_result(action: RuleAction, kind: RecordKind, *, status: str, detail: str) -> dict:
-    found = action_type_get(action.action_type)
     return {
         "position": action.position,
-        "action": found.describe(action.params, kind) if found else action.action_type,
+        "action": action_describe(action, kind),
         "status": status,
         "detail": detail,
     }

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from automation import selectors
-from automation.actions.catalogue import action_type_get, action_types_for
-from automation.conditions import Condition, condition_describe, fields_for
+from automation.actions.catalogue import action_types_for
+from automation.conditions import fields_for
 from automation.forms import ActionTypeForm, ConditionFieldForm, RecordTypeForm, RuleForm
 from automation.models import Rule
+from automation.naming import names_remembered
 from automation.record_types import RECORD_KINDS, RecordKind, record_kind
 from automation.services import rules as services
 from automation.triggers import trigger_describe
@@ -32,9 +33,11 @@ LATEST_RUNS = 20
 def rule_list(request: HttpRequest) -> HttpResponse:
     rules = selectors.rule_list_with_counts(user=request.user)
     page = Paginator(rules, RULES_PER_PAGE).get_page(request.GET.get("page"))
-    for rule in page:
-        rule.kind = record_kind(rule.record_type)
-        rule.trigger_sentence = trigger_describe(rule, rule.kind)
+    with names_remembered():
+        selectors.rules_names_preload(page)
+        for rule in page:
+            rule.kind = record_kind(rule.record_type)
+            rule.trigger_sentence = trigger_describe(rule, rule.kind)
     return render(
         request,
         "automation/rule_list.html",
@@ -82,24 +85,16 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = rule_or_404(request, pk)
     kind = record_kind(rule.record_type)
-    conditions = [
-        (item, condition_describe(kind, Condition(item.field, item.operator, item.value)))
-        for item in selectors.rule_conditions(rule)
-    ]
-    actions = []
-    for item in selectors.rule_actions(rule):
-        action_type = action_type_get(item.action_type)
-        describe = action_type.describe(item.params, kind) if action_type else item.action_type
-        actions.append((item, describe))
+    summary = selectors.rule_summary(rule)
     return render(
         request,
         "automation/rule_detail.html",
         {
             "rule": rule,
             "kind": kind,
-            "trigger_sentence": trigger_describe(rule, kind),
-            "conditions": conditions,
-            "actions": actions,
+            "trigger_sentence": summary.trigger,
+            "conditions": summary.conditions,
+            "actions": summary.actions,
             "condition_field_form": ConditionFieldForm(
                 rule_fields=fields_for(kind=kind, user=request.user), auto_id="condition-%s"
             ),
