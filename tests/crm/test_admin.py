@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
@@ -35,12 +36,19 @@ from crm.accounts.services import api_token_create, record_share
 from crm.activity.services import activity_record
 from crm.api.models import IdempotencyKey
 from customers.models import Customer
+from mail.models import EmailAttachment, EmailSignature, InboundSetAside
 from sales.models import Deal, Pipeline, Stage
 from sales.services.deals import deal_create
 from service.models import Ticket
 from service.services.tickets import ticket_change_status, ticket_create
 from tests.accounts.factories import TeamMembershipFactory, UserFactory
 from tests.analytics.factories import ModelVersionFactory
+from tests.automation.factories import (
+    RuleActionFactory,
+    RuleConditionFactory,
+    RuleFactory,
+    RuleRunFactory,
+)
 from tests.collaboration.factories import (
     AttachmentFactory,
     ChatMembershipFactory,
@@ -64,6 +72,12 @@ from tests.customers.factories import (
     ProductFactory,
     RelationshipFactory,
     SegmentFactory,
+)
+from tests.mail.factories import (
+    EmailMessageFactory,
+    EmailTemplateFactory,
+    MailboxFactory,
+    SuppressedAddressFactory,
 )
 from tests.sales.factories import (
     AssignmentFactory,
@@ -103,13 +117,20 @@ OUR_APPS = {
     "analytics",
     "webhooks",
     "audit",
+    "mail",
+    "automation",
 }
+# Rows edited only inline on their parent's page: an email's attachments, a rule's conditions and
+# actions (saved with their rule, through its checks).
+INLINE_ONLY = {"mail.emailattachment", "automation.rulecondition", "automation.ruleaction"}
 # A historical model (the audit trail's copy of a record) is shown through its record's admin
 # (the History button), not as a list of its own.
 OUR_MODELS = [
     model
     for model in apps.get_models()
-    if model._meta.app_label in OUR_APPS and not issubclass(model, HistoricalChanges)
+    if model._meta.app_label in OUR_APPS
+    and not issubclass(model, HistoricalChanges)
+    and model._meta.label_lower not in INLINE_ONLY
 ]
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 
@@ -217,6 +238,25 @@ def some_of_everything(superuser):
         lifetime_value=30,
         computed_at=now,
     )
+    template = EmailTemplateFactory()
+    mailbox = MailboxFactory()
+    EmailSignature.objects.create(user=membership.user, body="Riley")
+    message = EmailMessageFactory(customer=customers[0], template=template)
+    EmailAttachment.objects.create(
+        message=message, file=ContentFile(b"hello", name="hello.txt"), name="hello.txt", size=5
+    )
+    InboundSetAside.objects.create(
+        mailbox=mailbox,
+        source="imap",
+        reason=InboundSetAside.Reason.values[0],
+        size=20,
+        raw=ContentFile(b"Subject: x\r\n\r\nx", name="x.eml"),
+    )
+    SuppressedAddressFactory()
+    rule = RuleFactory(owner=team.manager)
+    RuleConditionFactory(rule=rule)
+    RuleActionFactory(rule=rule)
+    RuleRunFactory(rule=rule, record_id=customers[0].pk)
     return customers
 
 
