@@ -132,46 +132,64 @@ def _runs_start(runs: list[RuleRun]) -> list[RuleRun]:
     return stored
 
 
+def _is_own_change(rule: Rule, key: str, cause) -> bool:
+    return bool(cause) and list(cause[-1]) == [rule.pk, key]
+
+
 def runs_create_for_event(*, event: str, announcements: list[tuple[Model, dict]], cause) -> None:
-    """The event listener: one run per enabled rule whose trigger the event fits, per record."""
+    """The event listener: one run per enabled rule whose trigger the event fits, per record
+    the rule's owner may see (a rule neither acts on nor lists records beyond its owner's
+    reach)."""
     routes = EVENT_ROUTES.get(event)
     if not routes:
         return
     rules = list(
         Rule.objects.filter(
             is_enabled=True,
+            owner__isnull=False,
             trigger__in={route.trigger for route in routes},
             record_type__in={route.kind for route in routes},
-        ).order_by("pk")
+        )
+        .select_related("owner")
+        .order_by("pk")
     )
     if not rules:
         return
     now = timezone.now()
     runs = []
-    for source, extra in announcements:
-        for route in routes:
-            record = route.target(source)
-            if record is None:
+    for route in routes:
+        kind = record_kind(route.kind)
+        targets = [(route.target(source), extra or {}) for source, extra in announcements]
+        targets = [(record, extra) for record, extra in targets if record is not None]
+        for rule in rules:
+            if rule.trigger != route.trigger or rule.record_type != route.kind:
                 continue
-            kind = record_kind(route.kind)
-            for rule in rules:
-                fits = rule.trigger == route.trigger and rule.record_type == route.kind
-                own_change = bool(cause) and list(cause[-1]) == [
-                    rule.pk,
-                    kind.record_key(record.pk),
-                ]
-                if fits and not own_change and trigger_matches_event(rule, extra or {}):
-                    runs.append(
-                        _run_new(
-                            rule,
-                            kind,
-                            record,
-                            cause=event,
-                            cause_data=extra or {},
-                            chain=cause or (),
-                            now=now,
-                        )
-                    )
+            fitting = [
+                (record, extra)
+                for record, extra in targets
+                if not _is_own_change(rule, kind.record_key(record.pk), cause)
+                and trigger_matches_event(rule, extra)
+            ]
+            if not fitting:
+                continue
+            seen = set(
+                kind.visible(user=rule.owner)
+                .filter(pk__in=[record.pk for record, _extra in fitting])
+                .values_list("pk", flat=True)
+            )
+            runs += [
+                _run_new(
+                    rule,
+                    kind,
+                    record,
+                    cause=event,
+                    cause_data=extra,
+                    chain=cause or (),
+                    now=now,
+                )
+                for record, extra in fitting
+                if record.pk in seen
+            ]
     _runs_start(runs)
 
 

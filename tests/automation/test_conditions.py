@@ -13,7 +13,9 @@ from automation.conditions import condition_clean, conditions_judge, conditions_
 from automation.models import RuleRun
 from automation.record_types import record_kind
 from automation.services.rules import rule_create
+from automation.services.runs import rule_run_execute
 from customers.services.customers import customer_create, tag_list_get_or_create
+from tests.automation.factories import RuleRunFactory
 from tests.customers.factories import CustomerFactory
 from tests.sales.factories import DealFactory
 from tests.service.factories import TicketFactory
@@ -312,9 +314,7 @@ def test_a_rule_needs_all_or_any_of_its_conditions(admin_user, committed, match,
     ]
 
 
-def test_a_record_the_rules_owner_may_not_see_is_skipped_with_the_reason(
-    manager, other_team_rep, committed
-):
+def test_a_record_the_rules_owner_may_not_see_makes_no_run(manager, other_team_rep, committed):
     # given a manager's rule, and a customer of another team
     rule = rule_create(actor=manager, name="Welcome", record_type="customer", trigger="created")
 
@@ -322,8 +322,23 @@ def test_a_record_the_rules_owner_may_not_see_is_skipped_with_the_reason(
     with committed():
         customer_create(actor=other_team_rep, name="Someone else's")
 
+    # then the rule neither acted on it nor lists it among its runs
+    assert not rule.runs.exists()
+
+
+def test_a_record_out_of_the_owners_reach_by_the_time_the_rule_runs_is_skipped(
+    manager, other_team_rep, other_team
+):
+    # given a run queued for a record its rule's owner may not see (it moved team meanwhile)
+    rule = rule_create(actor=manager, name="Welcome", record_type="customer", trigger="created")
+    elsewhere = CustomerFactory(owner=other_team_rep, team=other_team)
+    run = RuleRunFactory(rule=rule, record_id=elsewhere.pk)
+
+    # when
+    rule_run_execute(run_id=run.pk)
+
     # then
-    run = rule.runs.get()
+    run.refresh_from_db()
     assert run.status == RuleRun.Status.SKIPPED
     assert run.conditions_met is None
     assert run.error == "The rule's owner may not see this record."
