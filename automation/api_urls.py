@@ -1,4 +1,5 @@
-from automation.api import RuleRunViewSet, RuleViewSet
+from automation.api.rules import RuleViewSet
+from automation.api.runs import RuleRunViewSet
 
 routes = [
     ("automation-rules", RuleViewSet, "automation-rule"),

@@ -34,14 +34,14 @@ TAGS = "tags"
 Choices = Callable[[], list[tuple[str, str]]]
 
 
-def _user_choices() -> list[tuple[str, str]]:
+def user_choices() -> list[tuple[str, str]]:
     return choices_of(
         "users",
         lambda: [(str(user.pk), user.label) for user in User.objects.filter(is_active=True)],
     )
 
 
-def _team_choices() -> list[tuple[str, str]]:
+def team_choices() -> list[tuple[str, str]]:
     return choices_of(
         "teams", lambda: [(str(team.pk), team.name) for team in Team.objects.order_by("name")]
     )
@@ -190,7 +190,7 @@ def _people_fields(model: type[Model], owner_field: str, owner_label, owner_team
             owner_label,
             USER,
             owner_field,
-            choices=_user_choices,
+            choices=user_choices,
             related_model=User,
             secured=(model, owner_field),
         ),
@@ -199,7 +199,7 @@ def _people_fields(model: type[Model], owner_field: str, owner_label, owner_team
             _("team"),
             TEAM,
             "team",
-            choices=_team_choices,
+            choices=team_choices,
             related_model=Team,
             secured=(model, "team"),
         ),
@@ -208,7 +208,7 @@ def _people_fields(model: type[Model], owner_field: str, owner_label, owner_team
             owner_team_label,
             TEAM,
             f"{owner_field}__team_memberships__team",
-            choices=_team_choices,
+            choices=team_choices,
             many=True,
             related_model=Team,
         ),
@@ -217,8 +217,8 @@ def _people_fields(model: type[Model], owner_field: str, owner_label, owner_team
 
 def _people_settable(model: type[Model], owner_field: str, owner_label):
     return [
-        _settable(model, owner_field, owner_label, USER, choices=_user_choices, related_model=User),
-        _settable(model, "team", _("team"), TEAM, choices=_team_choices, related_model=Team),
+        _settable(model, owner_field, owner_label, USER, choices=user_choices, related_model=User),
+        _settable(model, "team", _("team"), TEAM, choices=team_choices, related_model=Team),
     ]
 
 

@@ -9,12 +9,27 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from automation.actions import ActionContext, ActionRefused
-from automation.actions.catalogue import action_describe, action_type_get
-from automation.conditions import Condition, condition_describe, conditions_judge
+from automation.actions.catalogue import action_describe, action_type_get, action_types_for
+from automation.actions.fields import settable_fields_for
+from automation.conditions import (
+    OPERATOR_LABELS,
+    OPERATORS_BY_KIND,
+    Condition,
+    condition_describe,
+    conditions_judge,
+    fields_for,
+)
 from automation.models import Rule, RuleAction, RuleCondition, RuleRun
 from automation.naming import names_preload, names_remembered
-from automation.record_types import record_kind
-from automation.triggers import trigger_conditions, trigger_describe
+from automation.placeholders import placeholder_labels
+from automation.record_types import RECORD_KINDS, record_kind
+from automation.triggers import (
+    CUSTOM_ATTRIBUTE,
+    changed_field_keys,
+    trigger_conditions,
+    trigger_describe,
+    triggers_for,
+)
 from collaboration.models import ChatRoom
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin
@@ -235,3 +250,62 @@ def rule_summary(rule: Rule) -> RuleSummary:
             ],
             actions=[(item, action_describe(item, kind)) for item in rule.actions.all()],
         )
+
+
+def _choices_listed(item) -> list[dict] | None:
+    if item.choices is None:
+        return None
+    return [{"value": value, "label": str(label)} for value, label in item.choices()]
+
+
+def rule_catalogue(*, user) -> list[dict]:
+    """What `user` may build rules from, per record type: triggers, the fields they may test and
+    set (their field rules apply), the action types and the placeholders of texts."""
+    catalogue = []
+    with names_remembered():
+        for kind in RECORD_KINDS.values():
+            date_fields = [item.key for item in kind.date_fields()]
+            if kind.key == Rule.RecordType.CUSTOMER:
+                date_fields.append(CUSTOM_ATTRIBUTE)
+            catalogue.append(
+                {
+                    "key": kind.key,
+                    "label": str(kind.label),
+                    "triggers": [
+                        {"key": value, "label": str(label)} for value, label in triggers_for(kind)
+                    ],
+                    "changeable_fields": changed_field_keys(kind),
+                    "date_fields": date_fields,
+                    "condition_fields": [
+                        {
+                            "key": item.key,
+                            "label": str(item.label),
+                            "kind": item.kind,
+                            "operators": [
+                                {"key": operator, "label": str(OPERATOR_LABELS[operator])}
+                                for operator in OPERATORS_BY_KIND[item.kind]
+                            ],
+                            "choices": _choices_listed(item),
+                        }
+                        for item in fields_for(kind=kind, user=user)
+                    ],
+                    "settable_fields": [
+                        {
+                            "key": item.key,
+                            "label": str(item.label),
+                            "kind": item.kind,
+                            "choices": _choices_listed(item),
+                        }
+                        for item in settable_fields_for(kind=kind, user=user)
+                    ],
+                    "action_types": [
+                        {"key": item.key, "label": str(item.label)}
+                        for item in action_types_for(kind)
+                    ],
+                    "placeholders": [
+                        {"name": name, "label": str(label)}
+                        for name, label in placeholder_labels(kind).items()
+                    ],
+                }
+            )
+    return catalogue

@@ -94,6 +94,15 @@ _CHANGED_TO_OPERATOR = {
 }
 
 
+def triggers_for(kind: RecordKind) -> list[tuple[str, str]]:
+    """The triggers a rule on `kind` may wait for, as (value, label)."""
+    return [
+        (value, label)
+        for value, label in Trigger.choices
+        if kind.key in TRIGGER_KINDS.get(value, (kind.key,))
+    ]
+
+
 def _error(name: str, message) -> ValidationError:
     return ValidationError({f"trigger_config.{name}": [message]})
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from automation.actions.catalogue import action_types_for
-from automation.forms import ACTION_FORMS, ActionTypeForm
+from automation.forms.actions import ACTION_FORMS, ActionTypeForm
 from automation.models import Rule
 from automation.placeholders import placeholder_labels
 from automation.record_types import record_kind

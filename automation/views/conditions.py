@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from automation.conditions import fields_for
-from automation.forms import ConditionFieldForm, ConditionForm
+from automation.forms.conditions import ConditionFieldForm, ConditionForm
 from automation.record_types import record_kind
 from automation.services import rules as services
 from automation.views.access import condition_or_404, errors_as_messages, rule_or_404

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 from automation import selectors
 from automation.actions.catalogue import action_types_for
 from automation.conditions import fields_for
-from automation.forms import ActionTypeForm, ConditionFieldForm, RecordTypeForm, RuleForm
+from automation.forms.actions import ActionTypeForm
+from automation.forms.conditions import ConditionFieldForm
+from automation.forms.rules import RecordTypeForm, RuleForm
 from automation.models import Rule
 from automation.naming import names_remembered
 from automation.record_types import RECORD_KINDS, RecordKind, record_kind

@@ -15,23 +15,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from automation import selectors
-from automation.actions.catalogue import action_describe, action_types_for
-from automation.actions.fields import settable_fields_for
-from automation.conditions import OPERATOR_LABELS, OPERATORS_BY_KIND, fields_for
-from automation.models import Rule, RuleAction, RuleCondition, RuleRun
+from automation.actions.catalogue import action_describe
+from automation.models import Rule, RuleAction, RuleCondition
 from automation.naming import names_remembered
-from automation.placeholders import placeholder_labels
-from automation.record_types import RECORD_KINDS, record_kind
+from automation.record_types import record_kind
 from automation.services import rules as services
 from automation.triggers import (
-    CUSTOM_ATTRIBUTE,
-    TRIGGER_KINDS,
-    changed_field_keys,
     trigger_describe,
 )
 from crm.api.calls import ServiceWritesMixin, call_service
 from crm.api.fields import FieldsMixin
-from crm.api.pagination import CursorPagination
 from crm.api.permissions import ModelPermissions
 from crm.api.serializers import NoInputSerializer, StrictModelSerializer, StrictSerializer
 
@@ -286,65 +279,6 @@ class RecordTypeCatalogueSerializer(serializers.Serializer):
     placeholders = PlaceholderSerializer(many=True)
 
 
-def _choices(item) -> list[dict] | None:
-    if item.choices is None:
-        return None
-    return [{"value": value, "label": str(label)} for value, label in item.choices()]
-
-
-def rule_catalogue(*, user) -> list[dict]:
-    """What `user` may build rules from, per record type: triggers, the fields they may test and
-    set (their field rules apply), the action types and the placeholders of texts."""
-    catalogue = []
-    for kind in RECORD_KINDS.values():
-        date_fields = [item.key for item in kind.date_fields()]
-        if kind.key == Rule.RecordType.CUSTOMER:
-            date_fields.append(CUSTOM_ATTRIBUTE)
-        catalogue.append(
-            {
-                "key": kind.key,
-                "label": str(kind.label),
-                "triggers": [
-                    {"key": value, "label": str(label)}
-                    for value, label in Rule.Trigger.choices
-                    if kind.key in TRIGGER_KINDS.get(value, (kind.key,))
-                ],
-                "changeable_fields": changed_field_keys(kind),
-                "date_fields": date_fields,
-                "condition_fields": [
-                    {
-                        "key": item.key,
-                        "label": str(item.label),
-                        "kind": item.kind,
-                        "operators": [
-                            {"key": operator, "label": str(OPERATOR_LABELS[operator])}
-                            for operator in OPERATORS_BY_KIND[item.kind]
-                        ],
-                        "choices": _choices(item),
-                    }
-                    for item in fields_for(kind=kind, user=user)
-                ],
-                "settable_fields": [
-                    {
-                        "key": item.key,
-                        "label": str(item.label),
-                        "kind": item.kind,
-                        "choices": _choices(item),
-                    }
-                    for item in settable_fields_for(kind=kind, user=user)
-                ],
-                "action_types": [
-                    {"key": item.key, "label": str(item.label)} for item in action_types_for(kind)
-                ],
-                "placeholders": [
-                    {"name": name, "label": str(label)}
-                    for name, label in placeholder_labels(kind).items()
-                ],
-            }
-        )
-    return catalogue
-
-
 class RuleFilter(filters.FilterSet):
     class Meta:
         model = Rule
@@ -528,60 +462,7 @@ class RuleViewSet(FieldsMixin, ServiceWritesMixin, viewsets.ModelViewSet):
         """The triggers, the fields a condition may test and an action may set (as the caller's
         field rules allow), the action types and the placeholders of texts, per record type."""
         return Response(
-            RecordTypeCatalogueSerializer(rule_catalogue(user=request.user), many=True).data
+            RecordTypeCatalogueSerializer(
+                selectors.rule_catalogue(user=request.user), many=True
+            ).data
         )
-
-
-class RuleRunSerializer(StrictModelSerializer):
-    rule_name = serializers.CharField(source="rule.name", read_only=True)
-
-    class Meta:
-        model = RuleRun
-        fields = [
-            "id",
-            "rule",
-            "rule_name",
-            "record_type",
-            "record_id",
-            "record_label",
-            "cause",
-            "cause_data",
-            "chain",
-            "status",
-            "conditions_met",
-            "condition_results",
-            "action_results",
-            "attempts",
-            "next_attempt_at",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-        read_only_fields = fields
-
-
-class RuleRunFilter(filters.FilterSet):
-    record_type = filters.ChoiceFilter(choices=Rule.RecordType.choices)
-
-    class Meta:
-        model = RuleRun
-        fields = ["rule", "status", "record_type", "record_id"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary=str(_("The runs of your workflow rules, newest first"))),
-    retrieve=extend_schema(summary=str(_("One run: what it found and what it did"))),
-)
-class RuleRunViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
-    """Each time a rule ran on a record: what set it off, each condition's result, each action's
-    outcome, and the error of a failed or stopped run."""
-
-    serializer_class = RuleRunSerializer
-    filterset_class = RuleRunFilter
-    pagination_class = CursorPagination
-    ordering = ("-created_at", "-id")
-    filter_backends = [filters.DjangoFilterBackend]
-
-    def get_queryset(self):
-        return selectors.rule_runs_visible(user=self.request.user)

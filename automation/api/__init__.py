@@ -1,0 +1,1 @@
+"""The workflow rules API: rules (with their conditions and actions) and their runs."""
