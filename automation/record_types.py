@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from automation.naming import choices_of
@@ -249,7 +249,7 @@ CUSTOMER = RecordKind(
         *_people_fields(Customer, "owner", _("owner"), _("owner's team")),
         _own(Customer, "birthday", _("birthday"), DATE, yearly=True),
         _own(Customer, "last_contact_at", _("last contact"), DATE),
-        _own(Customer, "created_at", _("created"), DATE),
+        _own(Customer, "created_at", pgettext_lazy("when a record was made", "created"), DATE),
     ),
     settable=_keyed(
         _settable(Customer, "tier", _("tier"), CHOICE, choices=_static(Customer.Tier.choices)),
@@ -302,7 +302,7 @@ DEAL = RecordKind(
         *_people_fields(Deal, "owner", _("owner"), _("owner's team")),
         _own(Deal, "expected_close_date", _("expected close date"), DATE),
         _own(Deal, "stage_entered_at", _("entered its stage"), DATE),
-        _own(Deal, "created_at", _("created"), DATE),
+        _own(Deal, "created_at", pgettext_lazy("when a record was made", "created"), DATE),
         *_customer_fields(via="customer"),
     ),
     settable=_keyed(
@@ -347,7 +347,7 @@ TICKET = RecordKind(
         _own(Ticket, "satisfaction_rating", _("satisfaction rating"), NUMBER),
         _own(Ticket, "reopened_count", _("times reopened"), NUMBER),
         _own(Ticket, "resolution_due_at", _("resolution due"), DATE),
-        _own(Ticket, "created_at", _("created"), DATE),
+        _own(Ticket, "created_at", pgettext_lazy("when a record was made", "created"), DATE),
         *_customer_fields(via="customer"),
     ),
     settable=_keyed(
