@@ -16,6 +16,7 @@ from mail.rendering import language_for, template_render, template_version
 from mail.selectors import addresses_suppressed_among, email_addresses_visible
 from mail.services.outbound import email_send
 from sales.models import Campaign, CampaignMember
+from sales.selectors.campaigns import campaign_list_visible
 from sales.services.campaigns import campaign_member_add, campaign_member_remove
 
 RULE_EVENT = "rule.triggered"
@@ -102,8 +103,9 @@ SEND_EMAIL = ActionType(
 
 def _campaign_clean(*, params: dict, kind: RecordKind, user) -> dict:
     campaign = str(params.get("campaign") or "").strip()
-    if not campaign.isdigit() or not Campaign.objects.filter(pk=int(campaign)).exists():
-        raise ValidationError({"campaign": [_("Choose one of the campaigns.")]})
+    campaigns = Campaign.objects.all() if user is None else campaign_list_visible(user=user)
+    if not campaign.isdigit() or not campaigns.filter(pk=int(campaign)).exists():
+        raise ValidationError({"campaign": [_("Choose one of your campaigns.")]})
     return {"campaign": int(campaign)}
 
 

@@ -256,6 +256,18 @@ def test_campaign_actions_need_an_existing_campaign(manager):
     assert "actions.0.campaign" in refused.value.message_dict
 
 
+def test_campaign_actions_offer_only_campaigns_the_rules_author_may_see(
+    manager, other_team_rep, other_team
+):
+    # given another team's campaign
+    elsewhere = CampaignFactory(owner=other_team_rep, team=other_team)
+
+    # when the manager names it in a rule, then it is refused as for a campaign that is not there
+    with pytest.raises(ValidationError) as refused:
+        rule_doing(manager, "customer", "campaign_add", {"campaign": str(elsewhere.pk)})
+    assert refused.value.message_dict["actions.0.campaign"] == ["Choose one of your campaigns."]
+
+
 # Webhooks ----------------------------------------------------------------------------------------
 
 
