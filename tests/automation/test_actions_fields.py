@@ -10,43 +10,18 @@ from django.core.exceptions import ValidationError
 from automation.models import Rule, RuleRun
 from automation.selectors import rule_test
 from automation.services.rules import rule_create
-from automation.services.runs import rule_run_execute
 from crm.accounts import roles
 from crm.accounts.models import FieldRule
 from customers.models import Customer, Tag
 from customers.services.customers import customer_update
 from sales.models import Assignment, AssignmentRule, Deal, DealStageChange
 from service.models import Ticket, TicketStatusChange
+from tests.automation.factories import rule_doing, run_on
 from tests.customers.factories import CustomerFactory
 from tests.sales.factories import AssignmentRuleFactory, DealFactory
 from tests.service.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def rule_doing(owner, record_type: str, action_type: str, params: dict, **values) -> Rule:
-    return rule_create(
-        actor=owner,
-        name=values.pop("name", f"{action_type} rule"),
-        record_type=record_type,
-        trigger=values.pop("trigger", Rule.Trigger.UPDATED),
-        actions=[{"action_type": action_type, "params": params}],
-        **values,
-    )
-
-
-def run_on(rule: Rule, record) -> RuleRun:
-    """Carry out the rule on `record` as a worker would, and the run as stored after."""
-    run = RuleRun.objects.create(
-        rule=rule,
-        record_type=rule.record_type,
-        record_id=record.pk,
-        record_label=str(record),
-        cause="test",
-    )
-    rule_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    return run
 
 
 def restrict_for_managers(model, field_name: str, access: str) -> None:

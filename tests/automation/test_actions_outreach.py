@@ -10,8 +10,6 @@ from django.utils import timezone
 
 from automation.models import Rule, RuleRun
 from automation.selectors import rule_test
-from automation.services.rules import rule_create
-from automation.services.runs import rule_run_execute
 from crm.accounts import roles
 from crm.accounts.models import FieldRule
 from crm.webhooks.models import WebhookDelivery
@@ -19,37 +17,13 @@ from customers.models import Customer
 from mail import tokens
 from mail.models import EmailMessage, EmailTemplate
 from sales.models import Campaign, CampaignMember
+from tests.automation.factories import rule_doing, run_on
 from tests.customers.factories import CustomerFactory
 from tests.mail.factories import EmailTemplateFactory, SuppressedAddressFactory
 from tests.sales.factories import CampaignFactory, CampaignMemberFactory, DealFactory
 from tests.webhooks.factories import WebhookSubscriptionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def rule_doing(owner, record_type: str, action_type: str, params: dict, **values) -> Rule:
-    return rule_create(
-        actor=owner,
-        name=values.pop("name", "Reach out"),
-        record_type=record_type,
-        trigger=Rule.Trigger.UPDATED,
-        actions=[{"action_type": action_type, "params": params}],
-        **values,
-    )
-
-
-def run_on(rule: Rule, record) -> RuleRun:
-    """Carry out the rule on `record` as a worker would, and the run as stored after."""
-    run = RuleRun.objects.create(
-        rule=rule,
-        record_type=rule.record_type,
-        record_id=record.pk,
-        record_label=str(record),
-        cause="test",
-    )
-    rule_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    return run
 
 
 def hide_from_managers(model, field_name: str) -> None:
@@ -290,7 +264,7 @@ def test_call_webhook_queues_the_record_without_its_owners_hidden_fields(manager
     assert payload["data"]["name"] == "Ada Lovelace"
     assert "email" in payload["data"]
     assert "phone" not in payload["data"]
-    assert payload["changes"]["rule"] == {"id": rule.pk, "name": "Reach out"}
+    assert payload["changes"]["rule"] == {"id": rule.pk, "name": rule.name}
 
 
 def test_call_webhook_is_refused_when_switched_off(manager, customer):

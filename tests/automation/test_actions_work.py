@@ -11,43 +11,17 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from automation.models import Rule, RuleRun
+from automation.models import RuleRun
 from automation.selectors import rule_test
-from automation.services.rules import rule_create
-from automation.services.runs import rule_run_execute
 from collaboration.models import ChatMessage, ChatRoom, Notification, Task
 from collaboration.services.chat import chat_room_for_team
+from tests.automation.factories import rule_doing, run_on
 from tests.collaboration.factories import ChatMembershipFactory, ChatRoomFactory
 from tests.customers.factories import CustomerFactory
 from tests.sales.factories import DealFactory
 from tests.service.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def rule_doing(owner, record_type: str, action_type: str, params: dict, **values) -> Rule:
-    return rule_create(
-        actor=owner,
-        name=values.pop("name", "Follow up"),
-        record_type=record_type,
-        trigger=Rule.Trigger.UPDATED,
-        actions=[{"action_type": action_type, "params": params}],
-        **values,
-    )
-
-
-def run_on(rule: Rule, record) -> RuleRun:
-    """Carry out the rule on `record` as a worker would, and the run as stored after."""
-    run = RuleRun.objects.create(
-        rule=rule,
-        record_type=rule.record_type,
-        record_id=record.pk,
-        record_label=str(record),
-        cause="test",
-    )
-    rule_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    return run
 
 
 def automation_notices(user) -> list[Notification]:
@@ -182,7 +156,7 @@ def test_notify_the_owner_with_the_records_link(manager, rep, customer):
     (notice,) = automation_notices(rep)
     assert notice.body == "Ada Lovelace changed"
     assert notice.url == reverse("customers:customer_detail", args=[customer.pk])
-    assert notice.title == "Follow up: Ada Lovelace"
+    assert notice.title == f"{rule.name}: Ada Lovelace"
     assert (notice.related_type, notice.related_id) == (
         ContentType.objects.get_for_model(customer),
         customer.pk,
