@@ -5,6 +5,7 @@ actions against the shared PostgreSQL test database."""
 import pytest
 
 from automation.models import RuleRun
+from automation.services import runs
 from automation.services.rules import rule_create
 from collaboration.models import Task
 from crm.celery import app as celery_app
@@ -36,8 +37,10 @@ def test_a_rule_set_off_by_a_change_runs_in_a_real_worker(admin_user, monkeypatc
     )
     customer = customer_create(actor=admin_user, name="Ada Chen")
     with workers() as pool:
-        monkeypatch.setitem(
-            celery_app.conf, "task_routes", {"automation.rule_run_task": {"queue": pool.queue}}
+        # Sent to the worker's own queue (the app's routes are cached once a task was sent).
+        send = runs.task_send_on_commit
+        monkeypatch.setattr(
+            runs, "task_send_on_commit", lambda **options: send(**options, queue=pool.queue)
         )
         worker = pool.start()
 
