@@ -10,8 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_CUSTOMERS ?= 2000
 PYTEST_ARGS ?=
+README_SCREENSHOTS := dashboard customer_360 kanban chat ticket
 
-.PHONY: run install install-dev migrate seed serve serve-web serve-worker serve-beat test lint format messages clean
+.PHONY: run install install-dev browser migrate seed serve serve-web serve-worker serve-beat test screenshots lint format messages clean
 
 run: install migrate seed serve
 
@@ -32,6 +33,18 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 
 install-dev: install $(VENV)/.installed-dev
+
+# The end-to-end tests drive Debian's Chromium, with a CJK font for the Chinese pages. Installed
+# when missing and this is root on Debian; elsewhere those tests skip and say what to install.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q chromium fonts-wqy-microhei >/dev/null \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; }; \
+	  else \
+	    echo "Chromium missing: the end-to-end tests will skip (apt-get install chromium fonts-wqy-microhei)"; \
+	  fi; \
+	fi
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -60,8 +73,14 @@ serve-worker:
 serve-beat:
 	$(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile=/tmp/crm-celerybeat.pid
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Runs the end-to-end tests and copies the README's screenshots into docs/screenshots.
+screenshots: install-dev browser
+	$(BIN)/pytest tests/e2e
+	mkdir -p docs/screenshots
+	cp $(addprefix var/e2e/screenshots/,$(addsuffix .png,$(README_SCREENSHOTS))) docs/screenshots/
 
 lint: install-dev
 	$(BIN)/ruff check .
