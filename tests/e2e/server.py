@@ -96,8 +96,9 @@ class CrmServer:
             timeout=timeout,
         )
         if result.returncode != 0:
+            command = " ".join(args)
             raise RuntimeError(
-                f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+                f"manage.py {command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
         return result.stdout
 
@@ -118,9 +119,7 @@ class CrmServer:
 
     def start(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
-        self.manage(
-            "seed_demo", "--customers", str(DEMO_CUSTOMERS), "--password", DEMO_PASSWORD
-        )
+        self.manage("seed_demo", "--customers", str(DEMO_CUSTOMERS), "--password", DEMO_PASSWORD)
         env = dict(self.env)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
@@ -166,10 +165,12 @@ class CrmServer:
         while time.monotonic() < deadline:
             if self.processes[-1].poll() is not None:
                 raise RuntimeError(f"the server stopped:\n{self.output()}")
-            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+                urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response,
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise RuntimeError(f"the server did not answer within {timeout}s:\n{self.output()}")
 
