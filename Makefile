@@ -91,7 +91,8 @@ format: install-dev
 	$(BIN)/ruff format .
 
 messages: install
-	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore "node_modules/*" --ignore ".venv/*"
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore "node_modules/*" --ignore ".venv/*" \
+	  --ignore "tests/*" --ignore "benchmarks/*"
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore "node_modules/*"
 
 clean:
