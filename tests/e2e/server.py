@@ -4,6 +4,7 @@ the suite runs on Redis. Everything runs in child processes, so the tests see on
 sees."""
 
 import contextlib
+import email.policy
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,6 +70,7 @@ class CrmServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen] = []
         self.logs: list[Path] = []
+        self.mail_dir = self.workdir / "mail"
         database_url = os.environ.get("DATABASE_URL", "")
         redis_url = os.environ.get("REDIS_URL", "")
         if database_url.startswith("postgres"):
@@ -77,6 +81,9 @@ class CrmServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.e2e.settings",
             "CRM_E2E_MEDIA_ROOT": str(self.workdir / "media"),
+            "CRM_E2E_MAIL_DIR": str(self.mail_dir),
+            # Links in emails lead to this server.
+            "CRM_SITE_URL": self.url,
             "DATABASE_URL": database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
@@ -101,6 +108,17 @@ class CrmServer:
                 f"manage.py {command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
         return result.stdout
+
+    def sent_mail(self) -> list[EmailMessage]:
+        """Every email the server and the worker sent, oldest first."""
+        separator = b"\n" + b"-" * 79 + b"\n"
+        parser = BytesParser(policy=email.policy.default)
+        sent = []
+        for path in sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime):
+            for raw in path.read_bytes().split(separator):
+                if raw.strip():
+                    sent.append(parser.parsebytes(raw))
+        return sent
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log_path = self.workdir / f"{name}.log"
