@@ -62,6 +62,11 @@ class CollaborationConfig(AppConfig):
             url=lambda pk: reverse("collaboration:event_detail", args=[pk]),
         )
 
+        from collaboration.views.calendar import upcoming_meetings_panel
+        from crm.home import register_home_panel
+
+        register_home_panel(60, upcoming_meetings_panel)
+
         from collaboration.templatetags.collaboration_tools import customer_tool_rows
         from customers.registry import ProfilePanel, register_profile_panel
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog, set_language
+from django.views.i18n import JavaScriptCatalog
 
 from crm import views
 from crm.accounts import views as accounts_views
@@ -38,7 +38,7 @@ urlpatterns = [
     path("automation/", include("automation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api_urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/setlang/", accounts_views.language_set, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
 

@@ -8,12 +8,20 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 
 from crm.api.errors import error_body
-from crm.home import home_panels_for
+from crm.home import HomeList, HomePanel, home_panels_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"panels": home_panels_for(request)})
+    panels = home_panels_for(request)
+    return render(
+        request,
+        "home.html",
+        {
+            "panels": [panel for panel in panels if isinstance(panel, HomePanel)],
+            "lists": [panel for panel in panels if isinstance(panel, HomeList)],
+        },
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -20,6 +20,8 @@ from itertools import accumulate, islice
 from django.db.models import Max
 from django.utils import timezone
 
+from crm.accounts import roles
+from crm.accounts.models import Team
 from crm.demo import DemoContext, bulk_insert, indexes_built_after_load
 from customers.models import (
     Company,
@@ -30,8 +32,10 @@ from customers.models import (
     OrderLine,
     Product,
     Relationship,
+    Segment,
     Tag,
 )
+from customers.selectors.customers import CustomerFilter
 
 CUSTOMERS_PER_COMPANY = 20
 
@@ -876,3 +880,40 @@ def seed_customers(context: DemoContext) -> None:
                 f"interactions: {totals.interactions}, needs: {totals.needs}, "
                 f"relationships: {totals.relationships}"
             )
+    _seed_segments(context)
+
+
+# (name, description, filters) of the segments the first manager keeps for their first team, so
+# the segment pages and the customer analytics' segment chart have something to show.
+DEMO_SEGMENTS = [
+    (
+        "VIP and premium customers",
+        "Customers on the two top service tiers.",
+        CustomerFilter(tiers=(Customer.Tier.VIP, Customer.Tier.PREMIUM)),
+    ),
+    (
+        "Open leads",
+        "Leads and prospects not yet buying.",
+        CustomerFilter(statuses=(Customer.Status.LEAD, Customer.Status.PROSPECT)),
+    ),
+    (
+        "Churned customers",
+        "Former customers to win back.",
+        CustomerFilter(statuses=(Customer.Status.CHURNED,)),
+    ),
+]
+
+
+def _seed_segments(context: DemoContext) -> None:
+    managers = [user for user in context.users_by_role.get(roles.MANAGER, []) if user.is_active]
+    if not managers:
+        return
+    manager = managers[0]
+    team = Team.objects.using(context.using).filter(manager=manager).order_by("pk").first()
+    Segment.objects.using(context.using).bulk_create(
+        Segment(
+            name=name, description=description, filters=filters.to_json(), owner=manager, team=team
+        )
+        for name, description, filters in DEMO_SEGMENTS
+    )
+    context.log(f"segments: {len(DEMO_SEGMENTS)}")

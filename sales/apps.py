@@ -110,7 +110,12 @@ class SalesConfig(AppConfig):
         from sales.services.leads import lead_assignments_move
         from sales.views.deals import customer_deals_panel
         from sales.views.forecasts import my_target_panel
-        from sales.views.myday import customer_tasks_panel, my_open_tasks_panel
+        from sales.views.myday import (
+            customer_tasks_panel,
+            my_customers_contacts_panel,
+            my_open_tasks_panel,
+            my_tasks_today_panel,
+        )
 
         securable_fields_register(
             Deal,
@@ -143,6 +148,8 @@ class SalesConfig(AppConfig):
         )
         register_home_panel(15, my_open_tasks_panel)
         register_home_panel(30, my_target_panel)
+        register_home_panel(50, my_tasks_today_panel)
+        register_home_panel(70, my_customers_contacts_panel)
 
         register_merge_handler(key="sales", handler=customer_records.customer_sales_records_merge)
         register_merge_handler(key="campaign_memberships", handler=campaign_members_merge)

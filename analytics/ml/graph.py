@@ -177,3 +177,35 @@ def radial_layout(count: int, *, radius: float, centre: float) -> list[tuple[flo
         )
         for index in range(count)
     ]
+
+
+def spring_layout_fitted(
+    nodes: list[str],
+    ties: Iterable[tuple[str, str, float]],
+    *,
+    width: float,
+    height: float,
+    margin: float,
+    seed: int = 7,
+) -> dict[str, tuple[float, float]]:
+    """A force-directed layout of `nodes` joined by weighted (a, b, weight) `ties`, scaled to fit
+    a `width` x `height` box less `margin` on every side and centred in it. The fixed seed draws
+    the same picture every time."""
+    if len(nodes) == 1:
+        return {nodes[0]: (round(width / 2, 1), round(height / 2, 1))}
+    graph = graph_build(nodes=nodes, edges=((a, b, weight, "") for a, b, weight in ties))
+    positions = nx.spring_layout(graph, weight="weight", seed=seed)
+    xs = [x for x, _y in positions.values()]
+    ys = [y for _x, y in positions.values()]
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    scale = min(
+        (width - 2 * margin) / ((max(xs) - min(xs)) or 1.0),
+        (height - 2 * margin) / ((max(ys) - min(ys)) or 1.0),
+    )
+    return {
+        node: (
+            round(width / 2 + (x - mid_x) * scale, 1),
+            round(height / 2 + (y - mid_y) * scale, 1),
+        )
+        for node, (x, y) in positions.items()
+    }

@@ -40,6 +40,11 @@ def model_version_list(*, model: PredictiveModel) -> QuerySet[ModelVersion]:
     )
 
 
+def model_version_latest(*, model: PredictiveModel) -> ModelVersion | None:
+    """The newest version, whatever became of it: the outcome of the last run."""
+    return model_version_list(model=model).first()
+
+
 def model_version_list_all() -> QuerySet[ModelVersion]:
     """Every model's versions, with their model, by model name and newest first."""
     return ModelVersion.objects.select_related("model").order_by("model__name", "-number")

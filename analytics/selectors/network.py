@@ -24,11 +24,13 @@ from analytics.ml.graph import (
     node_split,
     path_search,
     radial_layout,
+    spring_layout_fitted,
 )
 from analytics.models import AnalyticsJob, Community, CustomerInfluence, GraphEdge
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
 from customers.models import Company, Customer
+from customers.selectors.network import customer_relationship_network
 
 INTRODUCTION_MAX_HOPS = 6
 # A level of the search holding more nodes than this gives up rather than read half the graph.
@@ -38,6 +40,12 @@ LOOKUP_CHUNK = 1_000
 EGO_MAX_NEIGHBOURS = 30
 EGO_SIZE = 320
 EGO_LABELLED_UP_TO = 12
+RELATIONSHIP_PICTURE_WIDTH = 360
+RELATIONSHIP_PICTURE_HEIGHT = 280
+RELATIONSHIP_PICTURE_MARGIN = 28
+# With more customers than this, only the customer and their direct contacts are labelled (the
+# others name themselves on hover) so the labels do not pile up.
+RELATIONSHIP_LABELLED_UP_TO = 15
 COMMUNITY_SAMPLE_SIZE = 3
 INFLUENCE_ORDERINGS = {
     "-pagerank": (F("influence__pagerank").desc(), F("pk").asc()),
@@ -231,6 +239,89 @@ def customer_ego_network(
         ties=ties,
         total=total,
         show_labels=len(points) <= EGO_LABELLED_UP_TO,
+    )
+
+
+@dataclass(frozen=True)
+class RelationshipPoint:
+    x: float
+    y: float
+    name: str
+    label: str
+    url: str
+    hop: int
+    show_label: bool
+
+
+@dataclass(frozen=True)
+class RelationshipLine:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    kind: str
+    strength: int
+
+
+@dataclass(frozen=True)
+class RelationshipPicture:
+    width: int
+    height: int
+    # The customer last, so the SVG draws them on top.
+    points: list[RelationshipPoint]
+    lines: list[RelationshipLine]
+    truncated: bool
+
+
+def customer_relationship_picture(*, user: User, customer: Customer) -> RelationshipPicture | None:
+    """The customer's relationships two hops out, laid out by networkx for an SVG; None when they
+    have no relationship the user may see."""
+    network = customer_relationship_network(user=user, customer=customer)
+    if not network.ties:
+        return None
+    names = [node_name(CUSTOMER, member.pk) for member in network.customers]
+    positions = spring_layout_fitted(
+        names,
+        [
+            (node_name(CUSTOMER, tie.first_pk), node_name(CUSTOMER, tie.second_pk), tie.strength)
+            for tie in network.ties
+        ],
+        width=RELATIONSHIP_PICTURE_WIDTH,
+        height=RELATIONSHIP_PICTURE_HEIGHT,
+        margin=RELATIONSHIP_PICTURE_MARGIN,
+    )
+    labelled_all = len(names) <= RELATIONSHIP_LABELLED_UP_TO
+    points = [
+        RelationshipPoint(
+            x=positions[name][0],
+            y=positions[name][1],
+            name=member.name,
+            label=_short(member.name),
+            url=reverse("customers:customer_detail", args=[member.pk]),
+            hop=network.hops[member.pk],
+            show_label=labelled_all or network.hops[member.pk] < 2,
+        )
+        for name, member in zip(names, network.customers, strict=True)
+    ]
+    points.reverse()
+    by_pk = {member.pk: positions[node_name(CUSTOMER, member.pk)] for member in network.customers}
+    lines = [
+        RelationshipLine(
+            x1=by_pk[tie.first_pk][0],
+            y1=by_pk[tie.first_pk][1],
+            x2=by_pk[tie.second_pk][0],
+            y2=by_pk[tie.second_pk][1],
+            kind=tie.kind,
+            strength=tie.strength,
+        )
+        for tie in network.ties
+    ]
+    return RelationshipPicture(
+        width=RELATIONSHIP_PICTURE_WIDTH,
+        height=RELATIONSHIP_PICTURE_HEIGHT,
+        points=points,
+        lines=lines,
+        truncated=network.truncated,
     )
 
 

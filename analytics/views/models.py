@@ -103,6 +103,7 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
             "page": versions.get_page(request.GET.get("page")),
             "can_train": request.user.has_perm(TRAIN_PERMISSION),
             "running": model.training_version,
+            "latest": selectors.model_version_latest(model=model),
         },
     )
 
@@ -111,12 +112,16 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def model_progress(request: HttpRequest, name: str) -> HttpResponse:
     """The progress box. A poll that finds the run over asks htmx to reload the page, so the
-    versions table and the charts show the new version."""
+    versions table and the charts show the new version; the box then tells how the run ended."""
     model = _model_or_404(name)
     response = render(
         request,
         "analytics/models/_progress.html",
-        {"model": model, "running": model.training_version},
+        {
+            "model": model,
+            "running": model.training_version,
+            "latest": selectors.model_version_latest(model=model),
+        },
     )
     if is_htmx(request) and model.training_version is None:
         response["HX-Refresh"] = "true"

@@ -10,6 +10,7 @@ from automation import selectors
 from automation.models import RuleRun
 from automation.record_types import RECORD_KINDS
 from automation.views.access import rule_or_404, run_or_404
+from crm.pages import render_list_page
 
 RUNS_PER_PAGE = 50
 
@@ -25,7 +26,7 @@ def run_list(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         status = ""
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
+    return render_list_page(
         request,
         "automation/run_list.html",
         {"rule": rule, "page": page, "status": status, "statuses": RuleRun.Status.choices},

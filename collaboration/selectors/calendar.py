@@ -41,6 +41,8 @@ GUEST_TYPES = ("customers.customer",)
 # An event lasts at most this long, so a range query can bound its scan by the start time (the
 # starts_at index) and still find events that began before the range and run into it.
 MAX_EVENT_DAYS = 31
+UPCOMING_DAYS = 7
+UPCOMING_LIMIT = 5
 
 # A reminder further ahead than four weeks is not a reminder.
 MAX_REMIND_MINUTES = 4 * 7 * 24 * 60
@@ -167,6 +169,14 @@ def events_in_range(
     else:
         events = events.filter(_taking_part(user))
     return _with_people(events)
+
+
+def events_upcoming(
+    *, user: User, now: datetime, days: int = UPCOMING_DAYS, limit: int = UPCOMING_LIMIT
+) -> list[Event]:
+    """The next events `user` organises or attends within `days`, soonest first (the home page)."""
+    events = _overlapping(events_visible_to(user=user), now, now + timedelta(days=days))
+    return list(events.filter(_taking_part(user))[:limit])
 
 
 def event_can_change(*, user: User | None, event: Event) -> bool:

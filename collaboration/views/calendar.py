@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,6 +30,7 @@ from collaboration.selectors.tasks import (
 )
 from collaboration.services import calendar as services
 from crm.concurrency import StaleRecordError
+from crm.home import HomeEntry, HomeList
 from crm.pages import form_errors_from_service
 from customers.registry import record_url
 
@@ -344,6 +345,30 @@ def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
     services.calendar_feed_revoke(user=request.user)
     messages.success(request, _("Your calendar address no longer works."))
     return redirect("collaboration:calendar")
+
+
+def upcoming_meetings_panel(request: HttpRequest) -> HomeList | None:
+    """The home page's list of the user's meetings in the coming week."""
+    if not request.user.has_perm("collaboration.view_event"):
+        return None
+    events = selectors.events_upcoming(user=request.user, now=timezone.now())
+    return HomeList(
+        title=_("Upcoming meetings"),
+        url=reverse("collaboration:calendar"),
+        link_label=_("Open the calendar"),
+        entries=tuple(
+            HomeEntry(
+                label=event.title,
+                url=reverse("collaboration:event_detail", args=[event.pk]),
+                note=formats.date_format(
+                    timezone.localtime(event.starts_at),
+                    "SHORT_DATE_FORMAT" if event.all_day else "SHORT_DATETIME_FORMAT",
+                ),
+            )
+            for event in events
+        ),
+        empty=_("No meetings in the coming week."),
+    )
 
 
 urlpatterns = [

@@ -28,7 +28,7 @@ from collaboration.services import task_comments as comment_services
 from collaboration.services import tasks as services
 from crm.accounts.selectors import record_is_editable_by, user_is_admin
 from crm.concurrency import StaleRecordError
-from crm.pages import form_errors_from_service, is_htmx, safe_next_url
+from crm.pages import form_errors_from_service, is_htmx, render_list_page, safe_next_url
 
 TASKS_PER_PAGE = 50
 # The list page offers these of TaskFilter's filters; its tabs stand for the others.
@@ -87,7 +87,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     filterset = selectors.TaskFilter(request.GET, queryset=tasks, request=request)
     page = Paginator(filterset.qs, TASKS_PER_PAGE).get_page(request.GET.get("page"))
     tabs = [(key, selectors.TASK_TAB_LABELS[key]) for key in selectors.TASK_TABS]
-    return render(
+    return render_list_page(
         request,
         "collaboration/task_list.html",
         {

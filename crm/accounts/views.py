@@ -16,8 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import check_for_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -27,7 +27,8 @@ from crm.accounts import selectors, services
 from crm.accounts.field_security import securable_fields, securable_models
 from crm.accounts.forms import ApiTokenForm, FieldRulesForm, ProfileForm, TwoFactorCodeForm
 from crm.accounts.models import User
-from crm.pages import form_errors_from_service
+from crm.accounts.roles import ROLE_LABELS
+from crm.pages import form_errors_from_service, safe_next_url
 
 TEAMS_PER_PAGE = 25
 
@@ -44,13 +45,37 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile was saved."))
             return redirect("accounts:profile")
-    roles = selectors.user_role_names(user=request.user)
+    roles = [ROLE_LABELS.get(name, name) for name in selectors.user_role_names(user=request.user)]
     two_factor = selectors.two_factor_device_for(user=request.user)
     return render(
         request,
         "accounts/profile.html",
         {"form": form, "roles": roles, "two_factor": two_factor},
     )
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language switcher. A signed-in user's choice is saved on them, since their saved
+    language wins over the cookie; the cookie is set for everyone, so that the sign-in page and
+    the public forms speak the language too."""
+    response = redirect(safe_next_url(request, reverse("home")))
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES) or not check_for_language(language):
+        return response
+    if request.user.is_authenticated:
+        services.user_language_set(user=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from crm.audit import selectors
 from crm.audit.forms import AuditEventFilterForm, RecordChangeFilterForm
 from crm.audit.registry import record_history_kind
+from crm.pages import render_list_page
 
 LOG_PAGE_SIZE = 50
 DEFAULT_RECORD_TYPE = "customers.customer"
@@ -50,7 +51,9 @@ def audit_event_list(request: HttpRequest) -> HttpResponse:
     form = AuditEventFilterForm(request.GET)
     events = selectors.audit_event_list(**form.filters()) if form.is_valid() else []
     page = Paginator(events, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/event_list.html", {"form": form, "page": page, "tab": "events"})
+    return render_list_page(
+        request, "audit/event_list.html", {"form": form, "page": page, "tab": "events"}
+    )
 
 
 @login_required
@@ -70,7 +73,7 @@ def record_change_list(request: HttpRequest) -> HttpResponse:
         (change, _record_link(model, change.id) if change.history_type != "-" else "")
         for change in page.object_list
     ]
-    return render(
+    return render_list_page(
         request,
         "audit/change_list.html",
         {"form": form, "page": page, "rows": rows, "model": model, "tab": "changes"},

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to, user_is_admin
+from crm.formatting import format_money
 from customers.models import Company, Customer, Interaction, Need, Order, Product, Relationship
 from customers.registry import TimelineEntry, record_url
 from customers.selectors.customers import company_list_visible
@@ -267,7 +268,7 @@ def order_timeline_entries(
             at=order.ordered_at,
             kind="order",
             title=_("Order %(number)s") % {"number": order.number},
-            body=f"{order.total_amount} {order.currency}",
+            body=format_money(order.total_amount, order.currency),
             url=reverse("customers:order_detail", args=[order.pk]),
             badges=(order.get_status_display(),),
             sort_key=_sort_key(order.pk),

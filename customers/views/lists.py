@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.home import HomePanel
+from crm.pages import render_list_page
 from customers.forms import CompanyFilterForm, CompanyForm, CustomerFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
@@ -87,7 +88,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     else:
         customers = Customer.objects.none()
     context = customer_results_context(customers=customers, request=request, ordering=ordering)
-    return render(request, "customers/customer_list.html", {**context, "form": form})
+    return render_list_page(request, "customers/customer_list.html", {**context, "form": form})
 
 
 @login_required
@@ -128,7 +129,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
         ordering=ordering,
     )
     page = selectors.CappedPaginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    return render_list_page(
         request,
         "customers/company_list.html",
         {

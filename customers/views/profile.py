@@ -9,9 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,6 +25,7 @@ from customers.models import Customer
 from customers.registry import profile_panels
 from customers.selectors import customers as customer_selectors
 from customers.selectors import records as record_selectors
+from customers.selectors.spend import customer_monthly_spend
 from customers.selectors.timeline import Cursor, customer_timeline
 from customers.services.customers import (
     CUSTOMER_SENSITIVE_FIELDS,
@@ -242,11 +244,31 @@ def company_picker(request: HttpRequest) -> HttpResponse:
     return picker_options_response(request, options, "customers/profile/_company_options.html")
 
 
+@login_required
+@permission_required("customers.view_customer", raise_exception=True)
+@permission_required("customers.view_order", raise_exception=True)
+def customer_spend_chart(request: HttpRequest, pk: int) -> JsonResponse:
+    """The customer's monthly spend as JSON for static/js/customer_spend.js: month labels in the
+    user's language and one series of totals per currency."""
+    customer = customer_or_404(request, pk)
+    spend = customer_monthly_spend(user=request.user, customer=customer)
+    return JsonResponse(
+        {
+            "labels": [date_format(month, "YEAR_MONTH_FORMAT") for month in spend.months],
+            "series": [
+                {"label": currency, "data": [float(total) for total in totals]}
+                for currency, totals in spend.totals_by_currency.items()
+            ],
+        }
+    )
+
+
 urlpatterns = [
     path("new/", customer_new, name="customer_new"),
     path("<int:pk>/", customer_detail, name="customer_detail"),
     path("<int:pk>/edit/", customer_edit, name="customer_edit"),
     path("<int:pk>/profile-card/", customer_profile_card, name="customer_profile_card"),
     path("<int:pk>/timeline/", customer_timeline_page, name="customer_timeline"),
+    path("<int:pk>/spend/", customer_spend_chart, name="customer_spend_chart"),
     path("pickers/companies/", company_picker, name="company_picker"),
 ]

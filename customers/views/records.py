@@ -9,6 +9,7 @@ directly it comes as a page of its own. After a save the browser returns to the 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from crm.pages import form_errors_from_service, is_htmx
 from customers.models import Customer, Interaction, Need, Order, Product, Relationship
 from customers.selectors import customers as customer_selectors
 from customers.selectors import records as selectors
-from customers.selectors.timeline import Cursor
+from customers.selectors.timeline import Cursor, customer_timeline
 from customers.services import records as services
 
 PRODUCTS_PER_PAGE = 50
@@ -270,6 +271,21 @@ def _now_local_minute():
 # Interactions ------------------------------------------------------------------------------------
 
 
+def _interaction_logged(request: HttpRequest, pk: int) -> HttpResponse:
+    """In place of the form on the 360 page: a word that it was logged, with the page's figures
+    (the last contact) and its timeline swapped for fresh ones, without reloading the page."""
+    customer = customer_or_404(request, pk)
+    return render(
+        request,
+        "customers/records/_interaction_logged.html",
+        {
+            "customer": customer,
+            "default_currency": settings.CRM_DEFAULT_CURRENCY,
+            "timeline": customer_timeline(customer=customer, user=request.user),
+        },
+    )
+
+
 @login_required
 @permission_required("customers.add_interaction", raise_exception=True)
 def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -284,8 +300,10 @@ def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form_errors_from_service(form, exc)
             else:
+                if is_htmx(request):
+                    return _interaction_logged(request, pk)
                 messages.success(request, _("Interaction logged."))
-                return redirect_after_save(request, customer_url(customer))
+                return redirect(customer_url(customer))
     else:
         form = InteractionForm(
             initial={

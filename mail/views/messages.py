@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from crm.pages import render_list_page
 from customers.models import Customer
 from customers.registry import ProfilePanel, record_url
 from customers.selectors.customers import CappedPaginator
@@ -36,7 +37,7 @@ def email_list(request: HttpRequest) -> HttpResponse:
         customer_id=filters.get("customer"),
     )
     page = CappedPaginator(emails, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    return render_list_page(
         request,
         "mail/email_list.html",
         {

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.accounts.field_security import field_access
 from crm.accounts.models import User
+from crm.formatting import format_money
 from customers.models import Customer
 from customers.registry import TimelineEntry
 from sales.models import Deal, Stage
@@ -40,7 +41,7 @@ def deal_timeline_entries(
                 "from": _(change.from_stage.name),
                 "to": to_stage,
             }
-        badges = [f"{change.deal.amount} {change.deal.currency}"] if show_amount else []
+        badges = [format_money(change.deal.amount, change.deal.currency)] if show_amount else []
         if change.to_stage.kind != Stage.Kind.OPEN:
             badges.append(change.to_stage.get_kind_display())
         entries.append(

@@ -30,6 +30,7 @@ from crm.accounts.selectors import (
 from crm.activity.models import ActivityEvent
 from crm.activity.services import activity_record
 from crm.concurrency import version_check
+from crm.formatting import format_money
 from crm.webhooks.events import event_publish
 from customers.models import Customer, Product
 from sales.locks import deals_lock
@@ -217,13 +218,12 @@ def _activity_closed(deal: Deal, *, actor: User | None) -> None:
     values = {
         "actor": actor or _("Someone"),
         "name": deal.name,
-        "amount": f"{deal.amount:,.2f}",
-        "currency": deal.currency,
+        "amount": format_money(deal.amount, deal.currency),
     }
     if won:
-        summary = _("%(actor)s won %(name)s (%(amount)s %(currency)s)") % values
+        summary = _("%(actor)s won %(name)s (%(amount)s)") % values
     else:
-        summary = _("%(actor)s lost %(name)s (%(amount)s %(currency)s)") % values
+        summary = _("%(actor)s lost %(name)s (%(amount)s)") % values
     activity_record(
         verb=ActivityEvent.Verb.DEAL_WON if won else ActivityEvent.Verb.DEAL_LOST,
         summary=summary,

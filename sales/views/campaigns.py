@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
-from crm.pages import form_errors_from_service, is_htmx
+from crm.pages import form_errors_from_service, is_htmx, render_list_page
 from customers.services.export import spreadsheet_safe
 from sales.forms_campaigns import (
     CampaignFilterForm,
@@ -68,7 +68,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     filters = CampaignFilterForm(request.GET or None)
     campaigns = selectors.campaign_list_filtered(user=request.user, **filters.selector_filters())
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "sales/campaign_list.html", {"filters": filters, "page": page})
+    return render_list_page(request, "sales/campaign_list.html", {"filters": filters, "page": page})
 
 
 def _campaign_form_page(request: HttpRequest, *, campaign: Campaign | None) -> HttpResponse:

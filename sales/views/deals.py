@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +24,8 @@ from collaboration.selectors.tasks import tasks_for_record, tasks_with_related
 from crm.accounts.field_security import field_access, filterset_drop_hidden
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
-from crm.pages import form_errors_from_service, safe_next_url
+from crm.formatting import format_money
+from crm.pages import form_errors_from_service, render_list_page, safe_next_url
 from customers.models import Customer
 from customers.registry import ProfilePanel
 from customers.selectors.customers import customer_list_visible
@@ -133,7 +133,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     customer_id = deal_filter.form.cleaned_data.get("customer") if deal_filter.is_valid() else None
     if customer_id:
         customer = customer_list_visible(user=request.user).filter(pk=int(customer_id)).first()
-    return render(
+    return render_list_page(
         request,
         "sales/deal_list.html",
         {
@@ -426,11 +426,8 @@ def customer_deals_panel(customer: Customer, user) -> ProfilePanel | None:
     count, amounts = customer_open_deal_totals(customer=customer, user=user)
     rows = [(_("Open deals"), str(count))]
     if field_access(user=user, model=Deal).can_see("amount"):
-        amount_text = ", ".join(
-            f"{number_format(amount, 2, force_grouping=True)} {currency}"
-            for currency, amount in amounts
-        )
-        rows.append((_("Open amount"), amount_text or "0"))
+        amount_text = ", ".join(format_money(amount, currency) for currency, amount in amounts)
+        rows.append((_("Open amount"), amount_text or format_money(0, "")))
     if user.has_perm("sales.add_deal"):
         url = f"{reverse('sales:deal_create')}?customer={customer.pk}"
         rows.append(("", format_html('<a href="{}">{}</a>', url, _("New deal"))))

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from crm.accounts.field_security import field_access
+from crm.formatting import format_money
 from crm.home import HomePanel
 from sales.forms_targets import PeriodForm
 from sales.models import Deal, SalesTarget
@@ -65,8 +66,8 @@ def my_target_panel(request: HttpRequest) -> HomePanel | None:
     return HomePanel(
         title=_("My target"),
         figure="—" if percent is None else f"{percent}%",
-        caption=_("of %(amount)s %(currency)s won in %(period)s")
-        % {"amount": target.amount, "currency": target.currency, "period": period.label},
+        caption=_("of %(amount)s won in %(period)s")
+        % {"amount": format_money(target.amount, target.currency), "period": period.label},
         url=reverse("sales:forecast"),
     )
 

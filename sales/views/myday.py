@@ -12,11 +12,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from collaboration.selectors.tasks import task_count_open_assigned
-from crm.home import HomePanel
+from crm.home import HomeEntry, HomeList, HomePanel
 from customers.models import Customer
 from customers.registry import ProfilePanel
 from sales.selectors import myday as selectors
 from sales.selectors.tasks_timeline import customer_task_summary
+
+# How many lines each of the home page's lists shows.
+HOME_LIST_LIMIT = 5
 
 
 @login_required
@@ -50,6 +53,60 @@ def my_open_tasks_panel(request: HttpRequest) -> HomePanel | None:
         figure=str(task_count_open_assigned(user=request.user)),
         caption=_("open tasks assigned to you"),
         url=reverse("collaboration:task_list"),
+    )
+
+
+def my_tasks_today_panel(request: HttpRequest) -> HomeList | None:
+    """The home page's list of the user's tasks that are late or due today, late ones first."""
+    if not request.user.has_perm("collaboration.view_task"):
+        return None
+    now = timezone.now()
+    tasks = selectors.my_day_tasks(user=request.user, now=now, limit=HOME_LIST_LIMIT)
+    return HomeList(
+        title=_("Today's tasks"),
+        url=reverse("sales:my_day"),
+        link_label=_("Open my day"),
+        entries=tuple(
+            HomeEntry(
+                label=task.title,
+                url=reverse("collaboration:task_detail", args=[task.pk]),
+                note=formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT"),
+                urgent=task.due_at < now,
+            )
+            for task in [*tasks.overdue, *tasks.today]
+        ),
+        empty=_("Nothing due today."),
+    )
+
+
+def my_customers_contacts_panel(request: HttpRequest) -> HomeList | None:
+    """The home page's list of the latest contacts with the user's customers."""
+    if not request.user.has_perm("customers.view_interaction"):
+        return None
+    interactions = selectors.customer_activity_recent(user=request.user, limit=HOME_LIST_LIMIT)
+    return HomeList(
+        title=_("Recent activity"),
+        url=reverse("sales:my_day"),
+        link_label=_("Open my day"),
+        entries=tuple(
+            HomeEntry(
+                label=interaction.customer.name,
+                url=reverse("customers:customer_detail", args=[interaction.customer_id]),
+                note=" · ".join(
+                    part
+                    for part in (
+                        interaction.get_channel_display(),
+                        interaction.subject,
+                        formats.date_format(
+                            timezone.localtime(interaction.occurred_at), "SHORT_DATE_FORMAT"
+                        ),
+                    )
+                    if part
+                ),
+            )
+            for interaction in interactions
+        ),
+        empty=_("No contacts with your customers yet."),
     )
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.accounts.field_security import filterset_drop_hidden
 from crm.accounts.selectors import record_is_editable_by
 from crm.concurrency import StaleRecordError
-from crm.pages import form_errors_from_service, safe_next_url
+from crm.pages import form_errors_from_service, is_htmx, render_list_page, safe_next_url
 from customers.models import Customer
 from customers.registry import ProfilePanel
 from customers.selectors.customers import customer_list_visible
@@ -131,7 +131,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if ticket_filter.is_valid() and ticket_filter.form.cleaned_data.get("customer"):
         customer_id = int(ticket_filter.form.cleaned_data["customer"])
         customer = customer_list_visible(user=request.user).filter(pk=customer_id).first()
-    return render(
+    return render_list_page(
         request,
         "service/ticket_list.html",
         {
@@ -345,11 +345,30 @@ def ticket_reply_page(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors_from_service(form, exc)
         else:
+            if is_htmx(request):
+                # The thread grows by the new message; the header, the reply form and the
+                # assignment's version follow the ticket the reply changed.
+                ticket = _ticket_or_404(request, pk)
+                return render(
+                    request,
+                    "service/_ticket_reply_added.html",
+                    {**_detail_context(request, ticket), "message": message},
+                )
             if message.kind == message.Kind.NOTE:
                 messages.success(request, _("Note added."))
             else:
                 messages.success(request, _("Reply added."))
             return redirect(f"{reverse('service:ticket_detail', args=[ticket.pk])}#thread")
+    if is_htmx(request):
+        # htmx swaps only a successful answer: the form comes back with its errors, in its place.
+        response = render(
+            request,
+            "service/_ticket_reply_form.html",
+            _detail_context(request, ticket, reply_form=form),
+        )
+        response["HX-Retarget"] = "#ticket-reply"
+        response["HX-Reswap"] = "innerHTML"
+        return response
     return _detail_error(request, ticket, _("The message was not added."), 400, reply_form=form)
 
 

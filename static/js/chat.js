@@ -470,6 +470,16 @@
         .join(" ");
     }
 
+    // A typer's message has arrived: they are no longer typing it.
+    function typerDone(user) {
+      const entry = typers.get(user);
+      if (entry) {
+        window.clearTimeout(entry.timer);
+        typers.delete(user);
+        showTypers();
+      }
+    }
+
     function setPresence(user, status) {
       const dot = room.ownerDocument.querySelector(`[data-presence-user="${user}"]`);
       if (!dot) {
@@ -525,6 +535,7 @@
     live.on("message.new", (frame) => {
       showMessage(frame.message);
       if (frame.message.room === roomId && frame.message.author?.id !== userId) {
+        typerDone(frame.message.author?.id);
         markRead(frame.message.id);
       }
     });

@@ -198,4 +198,4 @@ def test_search_by_exact_email_of_an_invisible_record_finds_nothing(rep, records
 
     # then nothing is found
     assert list(page.context["page"].object_list) == []
-    assert "No customers match." in page.content.decode()
+    assert "No customers match these filters." in page.content.decode()

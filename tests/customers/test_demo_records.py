@@ -1,5 +1,5 @@
 """seed_demo's customer histories: the catalogue, orders with lines, interactions on every
-channel, needs and relationships, and customer figures that match them."""
+channel, needs and relationships, customer figures that match them, and the manager's segments."""
 
 import io
 from collections import Counter
@@ -10,7 +10,14 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, F, Sum
 
+from crm.accounts.models import User
 from customers.models import Customer, Interaction, Need, Order, OrderLine, Product, Relationship
+from customers.selectors.customers import (
+    CustomerFilter,
+    customer_list_filter,
+    customer_list_visible,
+    segment_list_visible,
+)
 from customers.services.customers import customer_aggregates_refresh
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +148,17 @@ def test_needs_are_recorded_by_the_owner(seeded):
     # given  # when  # then
     assert not Need.objects.exclude(created_by=F("customer__owner")).exists()
     assert {"open", "met"} <= set(Need.objects.values_list("status", flat=True))
+
+
+def test_the_demo_manager_keeps_segments_with_members(seeded):
+    # given  # when seeded  # then the manager sees segments, each with customers in it
+    manager = User.objects.get(username="manager")
+    segments = list(segment_list_visible(user=manager))
+
+    assert len(segments) == 3
+    visible = customer_list_visible(user=manager)
+    for segment in segments:
+        members = customer_list_filter(
+            queryset=visible, filters=CustomerFilter.from_json(segment.filters)
+        )
+        assert members.exists(), segment.name

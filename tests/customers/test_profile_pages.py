@@ -106,7 +106,7 @@ def test_the_360_page_shows_the_profile_figures_and_lists(rep, rep_client):
         "SO-1",
         "Intro call",
         "A quote for forty chairs",
-        "176.00 CNY",
+        "CN¥176.00",
     ):
         assert text in body, text
     assert '<dd class="fs-5 fw-semibold mb-0" data-figure="order-count">1</dd>' in body

@@ -64,7 +64,7 @@ def test_the_interaction_form_comes_as_a_partial_for_htmx_and_a_page_otherwise(r
     assert "Log an interaction with Ada" in page
 
 
-def test_logging_an_interaction_returns_to_the_360_page_with_the_new_last_contact(rep, rep_client):
+def test_logging_an_interaction_updates_the_360_page_in_place(rep, rep_client):
     # given
     customer = CustomerFactory(owner=rep)
     when = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2)
@@ -84,9 +84,17 @@ def test_logging_an_interaction_returns_to_the_360_page_with_the_new_last_contac
         **HTMX,
     )
 
-    # then
-    assert response.status_code == 204
-    assert response["HX-Redirect"] == f"/customers/{customer.pk}/"
+    # then the form gives way to a word that it was logged, and the figures and the timeline
+    # are swapped for fresh ones: the new last contact and the new entry
+    assert response.status_code == 200
+    assert "HX-Redirect" not in response
+    partial = response.content.decode()
+    assert "<html" not in partial
+    assert "Interaction logged." in partial
+    assert 'id="customer-summary" hx-swap-oob="true"' in partial
+    assert f'datetime="{timezone.localtime(when).isoformat()}"' in partial
+    assert 'id="timeline" hx-swap-oob="true"' in partial
+    assert "Asked about prices" in partial
     interaction = Interaction.objects.get()
     assert (interaction.channel, interaction.duration_seconds, interaction.handled_by) == (
         "wechat",
@@ -95,9 +103,25 @@ def test_logging_an_interaction_returns_to_the_360_page_with_the_new_last_contac
     )
     customer.refresh_from_db()
     assert customer.last_contact_at == when
-    page = rep_client.get(f"/customers/{customer.pk}/").content.decode()
-    assert "Asked about prices" in page
+
+
+def test_logging_an_interaction_without_htmx_returns_to_the_360_page(rep, rep_client):
+    # given
+    customer = CustomerFactory(owner=rep)
+    when = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2)
+
+    # when
+    response = rep_client.post(
+        f"/customers/{customer.pk}/interactions/new/",
+        {"channel": "call", "direction": "outbound", "occurred_at": local_minute(when)},
+        follow=True,
+    )
+
+    # then
+    assert response.redirect_chain == [(f"/customers/{customer.pk}/", 302)]
+    page = response.content.decode()
     assert "Interaction logged." in page
+    assert "Phone call" in page
 
 
 def test_an_interaction_in_the_future_is_refused_in_place(rep, rep_client):
@@ -274,7 +298,7 @@ def test_the_order_page_shows_the_lines_and_changes_the_status(rep, rep_client):
 
     # then
     body = page.content.decode()
-    for text in ("SO-9", "Tea set", "Cups", "200.00", "250.00 CNY"):
+    for text in ("SO-9", "Tea set", "Cups", "CN¥200.00", "CN¥250.00"):
         assert text in body, text
     assert [value for value, _label in page.context["status_choices"]] == [
         "shipped",

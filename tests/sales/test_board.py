@@ -110,7 +110,7 @@ def test_cards_show_the_deal_and_link_to_it(rep, rep_client, customer, pipeline)
     # then
     assert "Forty desks" in body
     assert "Ada Lovelace" in body
-    assert "4,200.00 EUR" in body
+    assert "€4,200.00" in body
     assert "Riley Chen" in body
     assert reverse("sales:deal_detail", args=[deal.pk]) in body
     assert f'id="deal-card-{deal.pk}" tabindex="0" draggable="true"' in body

@@ -109,7 +109,7 @@ def test_the_open_deals_panel_counts_and_sums_with_links(rep, rep_client, custom
 
     # then
     panel = next(panel for panel in response.context["panels"] if panel.title == "Open deals")
-    assert panel.rows[:2] == [("Open deals", "2"), ("Open amount", "1,500.00 CNY")]
+    assert panel.rows[:2] == [("Open deals", "2"), ("Open amount", "CN¥1,500.00")]
     assert panel.url == f"{reverse('sales:deal_list')}?customer={customer.pk}&status=open"
     body = response.content.decode()
     assert f'<a href="{reverse("sales:deal_create")}?customer={customer.pk}">New deal</a>' in body
