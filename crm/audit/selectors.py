@@ -7,12 +7,14 @@ names of the users a change names (an owner, an assignee) are read in one more q
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Model, QuerySet
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import registered_models
 
@@ -91,6 +93,13 @@ def _shown_value(model_field: models.Field, value, user_names: dict[int, str]) -
         return str(_("Yes") if value else _("No"))
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    # Times in the viewer's time zone and dates and numbers as their language writes them.
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal | float):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
     return str(value)
 
 

@@ -1,6 +1,9 @@
 """Every change of a business record is kept with who, when and from where, and shown on the
 record's page to those who may see the record (less the fields they may not see)."""
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -156,3 +159,23 @@ def test_the_oldest_change_on_a_page_is_compared_with_the_row_before_it(rep):
     # then its last entry still shows what it changed from
     oldest = page.object_list[-1]
     assert [(c.old, c.new) for c in oldest.changes if c.label == "name"] == [("v1", "v2")]
+
+
+def test_dates_times_and_amounts_are_shown_as_the_viewer_writes_them(rep, rep_client):
+    # given a rep in Shanghai, and a customer whose birthday, consent time and income changed
+    rep.time_zone = "Asia/Shanghai"
+    rep.save()
+    customer = CustomerFactory(owner=rep, birthday=None, annual_income=None)
+    customer.birthday = datetime.date(1963, 11, 21)
+    customer.marketing_consent_at = datetime.datetime(2026, 3, 1, 18, 30, tzinfo=datetime.UTC)
+    customer.annual_income = Decimal("43800.50")
+    customer.save()
+
+    # when the rep opens the history
+    html = rep_client.get(history_url(customer)).content.decode()
+
+    # then the date, the time (in Shanghai, the next morning) and the amount read naturally
+    assert "<ins>11/21/1963</ins>" in html
+    assert "<ins>03/02/2026 2:30 a.m.</ins>" in html
+    assert "<ins>43,800.50</ins>" in html
+    assert "2026-03-01 18:30" not in html

@@ -65,4 +65,6 @@ def test_customer_asks_agent_resolves_customer_rates(new_page, crm_server, scree
 
     agent.reload()
     expect(agent.locator("main")).to_contain_text("5/5 — Quick and kind.")
-    screenshot(agent, "ticket", full_page=True)
+    # The README's picture: the ticket's header, details and conversation, not its history.
+    agent.set_viewport_size({"width": 1366, "height": 1180})
+    screenshot(agent, "ticket")
