@@ -297,11 +297,13 @@ class TicketPrediction(models.Model):
 
 
 class AnalyticsJob(TimeStampedModel):
-    """A batch run other than training (the social graph, recommendations), with its progress."""
+    """A batch run other than training (the social graph, recommendations, re-scoring with a
+    model's active version after an activation by hand), with its progress."""
 
     class Kind(models.TextChoices):
         GRAPH = "graph", _("Social graph")
         RECOMMENDATIONS = "recommendations", _("Recommendations")
+        SCORING = "scoring", _("Scoring")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -310,6 +312,15 @@ class AnalyticsJob(TimeStampedModel):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The model a scoring job scores with; graph and recommendation jobs belong to no model.
+    model = models.ForeignKey(
+        PredictiveModel,
+        verbose_name=_("model"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )

@@ -61,6 +61,8 @@ class ModelSpec:
     store_scores: ScoreStore | None
     # (model, version) after a complete scoring run: drop what older versions left behind
     finish_scoring: Callable[[object, object], None] | None = None
+    # model -> how many batches scoring_batches will yield, so a run can show its progress
+    scoring_batch_count: Callable[[object], int] | None = None
     fit: Callable[[TrainingSet, object], Fitted] = fit_logistic_regression
     # Whether each score is stored with the columns that pushed it up or down.
     explain: bool = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from crm.admin_services import ServiceAdmin, changed_values, given_values
@@ -7,6 +8,7 @@ from customers.models import (
     Company,
     Customer,
     CustomerMerge,
+    ExportJob,
     ImportJob,
     Interaction,
     Need,
@@ -200,6 +202,31 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["original_name", "owner__username"]
     readonly_fields = [field.name for field in ImportJob._meta.fields]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Read-only: jobs are started by their requesters. The file is not linked, since only its
+    requester may download it."""
+
+    list_display = ["__str__", "requested_by", "status", "progress", "rows_total", "created_at"]
+    list_select_related = ["requested_by"]
+    list_filter = ["status", "file_format"]
+    search_fields = ["requested_by__username"]
+    fields = readonly_fields = [
+        *(field.name for field in ExportJob._meta.fields if field.name != "file"),
+        "file_name",
+    ]
+
+    @admin.display(description=_("file"))
+    def file_name(self, job: ExportJob) -> str:
+        return job.file.name
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CustomerMerge)

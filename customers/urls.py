@@ -1,6 +1,6 @@
 """Browser pages of the customers app, gathered from one module per area."""
 
-from customers.views import duplicates, imports, lists, privacy, profile, records, segments
+from customers.views import duplicates, exports, imports, lists, privacy, profile, records, segments
 
 app_name = "customers"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     *profile.urlpatterns,
     *records.urlpatterns,
     *imports.urlpatterns,
+    *exports.urlpatterns,
     *segments.urlpatterns,
     *duplicates.urlpatterns,
     *privacy.urlpatterns,

@@ -20,11 +20,21 @@ class CustomerRecommendationAdmin(ReadOnlyAdmin):
 
 @admin.register(AnalyticsJob)
 class AnalyticsJobAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "kind", "status", "progress", "trigger", "started_by", "created_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "model",
+        "status",
+        "progress",
+        "trigger",
+        "started_by",
+        "created_at",
+    ]
     list_filter = ["kind", "status", "trigger"]
-    list_select_related = ["started_by"]
+    list_select_related = ["started_by", "model"]
     fields = [
         "kind",
+        "model",
         "status",
         "progress",
         "stage",

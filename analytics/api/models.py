@@ -2,7 +2,8 @@
 training runs (/model-versions/?model=purchase), with the two business operations:
 POST /models/{name}/retrain/ queues a retrain (202, 409 while one runs) and
 POST /model-versions/{id}/activate/ makes a trained version active by hand (a rollback when it is
-older than the active one). Both need `analytics.train_predictivemodel`; reading needs the view
+older than the active one), after which the model's `scoring` tells how the re-scoring with it
+goes. Both need `analytics.train_predictivemodel`; reading needs the view
 permission every role has.
 """
 
@@ -15,7 +16,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from analytics.models import ModelVersion, PredictiveModel
+from analytics.models import AnalyticsJob, ModelVersion, PredictiveModel
 from analytics.selectors import models as selectors
 from analytics.services.training import (
     ModelBusy,
@@ -55,6 +56,29 @@ class ModelVersionSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ScoringJobSerializer(serializers.ModelSerializer):
+    """The re-scoring after an activation by hand: `version` is the version it scores with,
+    `scored` (once done) how many customers or tickets it scored."""
+
+    version = serializers.IntegerField(source="stats.version", read_only=True, allow_null=True)
+    scored = serializers.IntegerField(source="stats.scored", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AnalyticsJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "stage",
+            "version",
+            "scored",
+            "error",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
 class PredictiveModelSerializer(serializers.ModelSerializer):
     title = serializers.CharField(source="display_title", read_only=True)
     active_version = ModelVersionSummarySerializer(read_only=True, allow_null=True)
@@ -65,6 +89,9 @@ class PredictiveModelSerializer(serializers.ModelSerializer):
     )
     last_trained_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text=_("When a version last finished.")
+    )
+    scoring = serializers.SerializerMethodField(
+        help_text=_("The latest re-scoring after an activation by hand, if any.")
     )
 
     class Meta:
@@ -79,9 +106,15 @@ class PredictiveModelSerializer(serializers.ModelSerializer):
             "active_version",
             "training_version",
             "last_trained_at",
+            "scoring",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ScoringJobSerializer(allow_null=True))
+    def get_scoring(self, model: PredictiveModel) -> dict | None:
+        job = selectors.model_scoring_job_latest(model=model)
+        return None if job is None else ScoringJobSerializer(job).data
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
@@ -160,7 +193,7 @@ class PredictiveModelViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [TrainOnPostPermissions]
 
     def get_queryset(self):
-        return selectors.predictive_model_list()
+        return selectors.predictive_model_list_with_scoring()
 
     @extend_schema(request=None, responses={202: RetrainQueuedSerializer})
     @action(detail=True, methods=["post"])
@@ -204,7 +237,12 @@ class ModelVersionViewSet(FieldsMixin, viewsets.ReadOnlyModelViewSet):
         """Make this trained version the active one whatever its AUC (a rollback when it is
         older than the active version); the model's scores are then recomputed with it."""
         version = self.get_object()
-        call_service(model_version_activate, version=version, user=request.user)
+        call_service(
+            model_version_activate,
+            version=version,
+            user=request.user,
+            trigger=ModelVersion.Trigger.API,
+        )
         version = self.get_queryset().get(pk=version.pk)
         return Response(self.get_serializer(version).data)
 

@@ -10,6 +10,7 @@ Rows are read in primary-key chunks with values_list, never as model instances, 
 million customers' attributes holds one chunk at a time.
 """
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -190,6 +191,11 @@ def customer_rows(
             return
         yield rows_frame(rows)
         last_pk = rows[-1][0]
+
+
+def customer_row_chunk_count(*, chunk_rows: int = CHUNK_ROWS) -> int:
+    """How many frames customer_rows yields for every customer."""
+    return math.ceil(Customer.objects.filter(erased_at__isnull=True).count() / chunk_rows)
 
 
 def customer_rows_for(*, ids: list[int]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ predict (a lead who ordered became "customer", one who stopped became "churned")
 make the held-out figures look better than any real prediction.
 """
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -283,6 +284,11 @@ def customer_feature_chunks(
         after_pk = scope.up_to_pk
 
 
+def customer_feature_chunk_count(*, size: int = CHUNK_ROWS) -> int:
+    """How many chunks customer_feature_chunks yields: it walks every customer not erased."""
+    return math.ceil(Customer.objects.filter(erased_at__isnull=True).count() / size)
+
+
 def customers_ordering_between(
     *, start: datetime, end: datetime, customer_ids: list[int]
 ) -> set[int]:
@@ -502,6 +508,13 @@ def tickets_to_score_chunks(*, size: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]
             return
         yield frame[TICKET_FEATURES.columns]
         after_pk = int(frame.index.max())
+
+
+def tickets_to_score_chunk_count(*, size: int = CHUNK_ROWS) -> int:
+    unrated = Ticket.objects.filter(satisfaction_rating__isnull=True).exclude(
+        status=Ticket.Status.CLOSED
+    )
+    return math.ceil(unrated.count() / size)
 
 
 def satisfaction_training_set() -> TrainingSet:

@@ -7,15 +7,21 @@ analytics sees all of them; the scores they give are read through the customer s
 
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from analytics.charts import Chart, Series
-from analytics.models import ModelVersion, PredictiveModel
+from analytics.models import AnalyticsJob, ModelVersion, PredictiveModel
 
 # How many versions the AUC history draws: the latest ones, oldest first.
 AUC_HISTORY_VERSIONS = 50
 IMPORTANCE_FEATURES = 20
+
+
+def _scoring_jobs() -> QuerySet[AnalyticsJob]:
+    return AnalyticsJob.objects.filter(kind=AnalyticsJob.Kind.SCORING).order_by(
+        "-created_at", "-id"
+    )
 
 
 def predictive_model_list() -> QuerySet[PredictiveModel]:
@@ -24,6 +30,14 @@ def predictive_model_list() -> QuerySet[PredictiveModel]:
         PredictiveModel.objects.select_related("active_version", "training_version")
         .annotate(last_trained_at=Max("versions__finished_at"))
         .order_by("title", "id")
+    )
+
+
+def predictive_model_list_with_scoring() -> QuerySet[PredictiveModel]:
+    """predictive_model_list, each model with its latest scoring job prefetched (in
+    `latest_scoring`, a list of none or one) for model_scoring_job_latest."""
+    return predictive_model_list().prefetch_related(
+        Prefetch("jobs", queryset=_scoring_jobs()[:1], to_attr="latest_scoring")
     )
 
 
@@ -43,6 +57,15 @@ def model_version_list(*, model: PredictiveModel) -> QuerySet[ModelVersion]:
 def model_version_latest(*, model: PredictiveModel) -> ModelVersion | None:
     """The newest version, whatever became of it: the outcome of the last run."""
     return model_version_list(model=model).first()
+
+
+def model_scoring_job_latest(*, model: PredictiveModel) -> AnalyticsJob | None:
+    """The model's latest scoring job (after an activation by hand), whatever became of it; read
+    from what predictive_model_list_with_scoring prefetched when the model came from there."""
+    prefetched = getattr(model, "latest_scoring", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return _scoring_jobs().filter(model=model).first()
 
 
 def model_version_list_all() -> QuerySet[ModelVersion]:

@@ -39,6 +39,7 @@ from analytics.selectors.builder import (
     builder_fields,
     builder_value_exists,
     column_profile,
+    customer_row_chunk_count,
     customer_rows,
     customer_rows_for,
     labelled_customers,
@@ -380,5 +381,6 @@ BUILDER_SPEC = ModelSpec(
     scoring_batches=builder_scoring_batches,
     store_scores=customer_scores_store,
     finish_scoring=customer_scores_finish,
+    scoring_batch_count=lambda _model: customer_row_chunk_count(),
     fit=builder_fit,
 )

@@ -91,6 +91,7 @@ PURCHASE_SPEC = ModelSpec(
     scoring_batches=_purchase_batches,
     store_scores=customer_scores_store,
     finish_scoring=customer_scores_finish,
+    scoring_batch_count=lambda _model: feature_selectors.customer_feature_chunk_count(),
 )
 CHURN_SPEC = ModelSpec(
     kind=PredictiveModel.Kind.CHURN,
@@ -99,6 +100,7 @@ CHURN_SPEC = ModelSpec(
     scoring_batches=_churn_batches,
     store_scores=customer_scores_store,
     finish_scoring=customer_scores_finish,
+    scoring_batch_count=lambda _model: feature_selectors.customer_feature_chunk_count(),
 )
 # A rated or closed ticket keeps the last satisfaction prediction it had, to compare with the
 # rating it got, so there is nothing to clear after a scoring run.
@@ -108,6 +110,7 @@ SATISFACTION_SPEC = ModelSpec(
     feature_rows=_ticket_rows,
     scoring_batches=_ticket_batches,
     store_scores=ticket_satisfaction_store,
+    scoring_batch_count=lambda _model: feature_selectors.tickets_to_score_chunk_count(),
 )
 BUILT_IN_SPECS = [PURCHASE_SPEC, CHURN_SPEC, SATISFACTION_SPEC]
 

@@ -10,11 +10,13 @@ A retrain is a ModelVersion that goes queued -> training -> scoring -> done (or 
   active version's. Activation is one short transaction after the artifact is saved, so a crash
   at any point before leaves the active version as it was.
 - Scoring: after training, the active version scores everything its spec offers, in batches, and
-  stores each score with the features that pushed it up or down.
+  stores each score with the features that pushed it up or down. An activation by hand scores
+  again in a scoring AnalyticsJob of the model, whose progress moves batch by batch.
 """
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,8 +35,14 @@ from analytics.ml.evaluation import (
     multiclass_metrics,
     reference_row,
 )
-from analytics.models import ModelVersion, PredictiveModel
-from analytics.services.jobs import progress_save, stale_before
+from analytics.models import AnalyticsJob, ModelVersion, PredictiveModel
+from analytics.services.jobs import (
+    ACTIVE_STATUSES,
+    analytics_job_queue,
+    analytics_job_run,
+    progress_save,
+    stale_before,
+)
 from analytics.specs import ModelSpec, NotEnoughData, model_spec
 from crm.accounts.models import User
 from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
@@ -262,7 +270,12 @@ def _score_if_active(version: ModelVersion, *, spec: ModelSpec, bundle: Bundle) 
     version.model.refresh_from_db(fields=["active_version"])
     if version.model.active_version_id == version.pk and spec.scoring_batches is not None:
         progress_save(version, progress=75, stage=_("Scoring"), status=ModelVersion.Status.SCORING)
-        _score_all(version=version, spec=spec, bundle=bundle)
+        _score_all(
+            version=version,
+            spec=spec,
+            bundle=bundle,
+            on_batch=_progress_by_batch(version, spec=spec, start=75, stage=_("Scoring")),
+        )
 
 
 def _resume(version: ModelVersion) -> None:
@@ -278,15 +291,35 @@ def _resume(version: ModelVersion) -> None:
     _score_if_active(version, spec=spec, bundle=bundle_load(version=version))
 
 
-def _score_all(*, version: ModelVersion, spec: ModelSpec, bundle: Bundle) -> int:
+# Called after each scoring batch with how many batches are done and how many rows are scored.
+BatchDone = Callable[[int, int], None]
+
+
+def _progress_by_batch(run, *, spec: ModelSpec, start: int, stage: str) -> BatchDone:
+    """Move `run` (a version or a job) from `start` towards 99% as the batches its spec says
+    scoring will take are done; the run's end sets 100%."""
+    total = spec.scoring_batch_count(run.model) if spec.scoring_batch_count else 0
+
+    def batch_done(done: int, _scored: int) -> None:
+        if total:
+            progress = start + (99 - start) * min(done, total) // total
+            progress_save(run, progress=progress, stage=stage)
+
+    return batch_done
+
+
+def _score_all(
+    *, version: ModelVersion, spec: ModelSpec, bundle: Bundle, on_batch: BatchDone | None = None
+) -> int:
     model = version.model
     started = time.monotonic()
     scored = 0
-    for batch in spec.scoring_batches(model):
-        if batch.empty:
-            continue
-        scored += scores_store_batch(version=version, spec=spec, bundle=bundle, rows=batch)
-        ModelVersion.objects.filter(pk=version.pk).update(scored_rows=scored)
+    for done, batch in enumerate(spec.scoring_batches(model), start=1):
+        if not batch.empty:
+            scored += scores_store_batch(version=version, spec=spec, bundle=bundle, rows=batch)
+            ModelVersion.objects.filter(pk=version.pk).update(scored_rows=scored)
+        if on_batch is not None:
+            on_batch(done, scored)
     if spec.finish_scoring is not None:
         spec.finish_scoring(model, version)
     version.scored_rows = scored
@@ -312,15 +345,62 @@ def scores_store_batch(*, version: ModelVersion, spec: ModelSpec, bundle: Bundle
     return len(rows)
 
 
-def model_rescore(*, model: PredictiveModel) -> int:
-    """Score everything again with the active version (after an activation by hand)."""
+def model_rescore_run(*, job_id: int) -> AnalyticsJob:
+    """Run the queued scoring job `job_id`: score everything again with its model's active
+    version, batch by batch; done with the version and how many rows were scored, or failed."""
+    return analytics_job_run(
+        job_id=job_id,
+        kind=AnalyticsJob.Kind.SCORING,
+        work=_rescore,
+        expected=(ModelUnavailable, ArtifactTampered),
+    )
+
+
+def _rescore(job: AnalyticsJob) -> dict:
+    model = PredictiveModel.objects.select_related("active_version").get(pk=job.model_id)
     version = model.active_version
     if version is None:
         raise ModelUnavailable(_("%(model)s has no active version.") % {"model": model})
     spec = model_spec(model.kind)
-    if spec.scoring_batches is None:
-        return 0
-    return _score_all(version=version, spec=spec, bundle=bundle_load(version=version))
+    bundle = bundle_load(version=version)
+    stage = _("Scoring with version %(number)s") % {"number": version.number}
+    progress_save(job, progress=5, stage=stage)
+    scored = _score_all(
+        version=version,
+        spec=spec,
+        bundle=bundle,
+        on_batch=_progress_by_batch(job, spec=spec, start=5, stage=stage),
+    )
+    return {"version": version.number, "scored": scored}
+
+
+def _scoring_job_create(
+    *, model: PredictiveModel, version: ModelVersion, user: User, trigger: str
+) -> AnalyticsJob:
+    """A queued scoring job of `model`, sent to a worker on commit. A run of this model that has
+    not moved since its worker's hard time limit belonged to a worker that died: it is marked
+    failed, so the page stops waiting for it."""
+    model.jobs.filter(
+        kind=AnalyticsJob.Kind.SCORING,
+        status__in=ACTIVE_STATUSES,
+        updated_at__lt=stale_before(),
+    ).update(
+        status=AnalyticsJob.Status.FAILED,
+        error=_("The worker stopped before this run finished."),
+        finished_at=timezone.now(),
+    )
+    job = AnalyticsJob.objects.create(
+        kind=AnalyticsJob.Kind.SCORING,
+        model=model,
+        trigger=trigger,
+        started_by=user,
+        stage=_("Waiting for a worker"),
+        stats={"version": version.number},
+    )
+    from analytics.tasks.training import model_rescore_task
+
+    analytics_job_queue(job=job, task=model_rescore_task)
+    return job
 
 
 _bundles: dict[str, Bundle] = {}
@@ -352,12 +432,17 @@ def bundle_load(*, version: ModelVersion) -> Bundle:
 
 
 def model_version_activate(
-    *, version: ModelVersion, user: User, rollback: bool = False
+    *,
+    version: ModelVersion,
+    user: User,
+    rollback: bool = False,
+    trigger: str = ModelVersion.Trigger.BUTTON,
 ) -> ModelVersion:
     """A manager's override: make a trained version active whatever its AUC (a rollback when it
-    is older than the active one), then score with it. ValidationError when the version has not
-    finished training or its artifact is missing or changed: the page, the API and the admin
-    each show that refusal the way they show any other."""
+    is older than the active one), then score with it in a scoring job whose progress the
+    model's page and API show. ValidationError when the version has not finished training or its
+    artifact is missing or changed: the page, the API and the admin each show that refusal the
+    way they show any other."""
     if version.status not in {ModelVersion.Status.DONE, ModelVersion.Status.SCORING}:
         raise ValidationError(_("Only a version that finished training can be activated."))
     try:
@@ -380,10 +465,8 @@ def model_version_activate(
         )
         version.decided_by = user
         version.save(update_fields=["decision", "decision_note", "decided_by", "updated_at"])
-
-    from analytics.tasks.training import model_rescore_task
-
-    transaction.on_commit(lambda: model_rescore_task.delay(model.pk))
+        if model_spec(model.kind).scoring_batches is not None:
+            _scoring_job_create(model=model, version=version, user=user, trigger=trigger)
     return version
 
 

@@ -1,7 +1,6 @@
 from celery import shared_task
 
-from analytics.models import PredictiveModel
-from analytics.services.training import model_rescore, model_train_run, models_retrain_nightly
+from analytics.services.training import model_rescore_run, model_train_run, models_retrain_nightly
 
 
 @shared_task(name="analytics.model_train_task", acks_late=True)
@@ -10,8 +9,8 @@ def model_train_task(version_id: int) -> str:
 
 
 @shared_task(name="analytics.model_rescore_task", acks_late=True)
-def model_rescore_task(model_id: int) -> int:
-    return model_rescore(model=PredictiveModel.objects.get(pk=model_id))
+def model_rescore_task(job_id: int) -> str:
+    return model_rescore_run(job_id=job_id).status
 
 
 @shared_task(name="analytics.models_retrain_nightly_task")

@@ -1,6 +1,7 @@
 """The model registry in the browser: every model with its active version, and a model's page
 with its versions, their held-out judgement as charts (each also JSON and CSV), a Retrain button
-with a progress box that polls while a run is under way, and activation or rollback by hand."""
+with a progress box that polls while a run is under way, and activation or rollback by hand,
+followed by a box that polls while the re-scoring with the activated version runs."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -104,6 +105,7 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
             "can_train": request.user.has_perm(TRAIN_PERMISSION),
             "running": model.training_version,
             "latest": selectors.model_version_latest(model=model),
+            "scoring": selectors.model_scoring_job_latest(model=model),
         },
     )
 
@@ -126,6 +128,19 @@ def model_progress(request: HttpRequest, name: str) -> HttpResponse:
     if is_htmx(request) and model.training_version is None:
         response["HX-Refresh"] = "true"
     return response
+
+
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def model_scoring(request: HttpRequest, name: str) -> HttpResponse:
+    """The box of the latest re-scoring after an activation by hand; it polls while the job is
+    queued or running, and the poll that finds it over swaps in how it ended."""
+    model = _model_or_404(name)
+    return render(
+        request,
+        "analytics/models/_scoring.html",
+        {"model": model, "scoring": selectors.model_scoring_job_latest(model=model)},
+    )
 
 
 @login_required
@@ -190,6 +205,7 @@ urlpatterns = [
     path("models/", model_list, name="model_list"),
     path("models/<slug:name>/", model_detail, name="model_detail"),
     path("models/<slug:name>/progress/", model_progress, name="model_progress"),
+    path("models/<slug:name>/scoring/", model_scoring, name="model_scoring"),
     path("models/<slug:name>/retrain/", model_retrain, name="model_retrain"),
     path(
         "models/<slug:name>/versions/<int:number>/activate/",

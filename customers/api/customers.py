@@ -42,7 +42,6 @@ from customers.services.customers import (
     customer_update,
 )
 from customers.services.export import (
-    CSV,
     EXPORT_PERMISSION,
     EXPORT_ROW_LIMIT,
     ExportTooLarge,
@@ -334,7 +333,6 @@ class CustomerViewSet(FieldsMixin, viewsets.ModelViewSet):
                 user=request.user,
                 filters=form.to_filter(),
                 ordering=selectors.customer_ordering(request.query_params.get("ordering")),
-                file_format=CSV,
                 asynchronous=isinstance(request._request, ASGIRequest),
             )
         except ExportTooLarge as exc:

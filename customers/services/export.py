@@ -1,14 +1,15 @@
 """Exports of a customer list to CSV and Excel, with the list's filters, under the visibility rule.
 
-Both formats are made during the request, up to EXPORT_ROW_LIMIT rows; a larger list is refused
-before anything is written, with a message asking to narrow the filters (ExportTooLarge). At
-the limit a CSV streams in about 15 seconds and a workbook is ready in about 25 (figures in
-benchmarks/results/customer_list_search.md), which a request can afford, so exports need no
-background task; lists larger than that are better narrowed than downloaded whole.
+The browser and POST /api/v1/customer-exports/ start an ExportJob: a worker writes the file in
+batches, recording its progress so the job's page can follow it, and keeps it for the person who
+asked, who alone may download it. GET /api/v1/customers/export/ still streams a CSV within the
+request, for scripts that want the rows at once. Either way a list of more than
+EXPORT_ROW_LIMIT rows is refused before anything is written, with a message asking to narrow the
+filters (ExportTooLarge).
 
-The CSV streams from a server-side cursor (StreamingHttpResponse), through an asynchronous
-iterator under ASGI so the server does not collect it in memory first. The workbook is written
-by openpyxl in write-only mode to a temporary file, then sent.
+The streamed CSV comes from a server-side cursor (StreamingHttpResponse), through an
+asynchronous iterator under ASGI so the server does not collect it in memory first. Workbooks
+are written by openpyxl in write-only mode.
 
 Formula injection: text that starts with =, +, -, @, a tab or a carriage return is prefixed with
 an apostrophe, so a spreadsheet shows it instead of evaluating it (OWASP's advice). E.164 phone
@@ -18,16 +19,20 @@ numbers and dates, and need none.
 
 import csv
 import itertools
+import logging
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.http import StreamingHttpResponse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -36,7 +41,8 @@ from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
-from customers.models import Customer
+from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
+from customers.models import Customer, ExportJob
 from customers.selectors.customers import CustomerFilter, customer_list_visible
 
 EXPORT_ROW_LIMIT = 50_000
@@ -47,8 +53,16 @@ CSV = "csv"
 XLSX = "xlsx"
 FORMATS = (CSV, XLSX)
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {CSV: "text/csv; charset=utf-8", XLSX: XLSX_CONTENT_TYPE}
 
 EXPORT_PERMISSION = "customers.export_customer"
+# How many rows a job writes between two records of its progress.
+PROGRESS_EVERY = 500
+# A running job whose progress has not moved for this long lost its worker; a new delivery of
+# its task writes the file again from the start.
+EXPORT_LEASE = timedelta(minutes=10)
+
+logger = logging.getLogger(__name__)
 
 
 class ExportTooLarge(Exception):
@@ -160,13 +174,11 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def customer_export_csv_lines(
-    customers: QuerySet[Customer], *, hidden: frozenset[str] = frozenset()
-) -> Iterator[str]:
+def customer_export_csv_lines(rows: Iterable[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A byte order mark, so Excel opens the UTF-8 (and the Chinese in it) correctly.
     yield "\ufeff"
-    for row in customer_export_rows(customers, hidden=hidden):
+    for row in rows:
         yield writer.writerow([_csv_cell(value) for value in row])
 
 
@@ -177,14 +189,25 @@ async def _in_batches(lines: Iterator[str]) -> AsyncIterator[str]:
         yield batch
 
 
-def customer_export_xlsx(
-    customers: QuerySet[Customer], file, *, hidden: frozenset[str] = frozenset()
-) -> None:
+def customer_export_xlsx(rows: Iterable[list], file) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(gettext_lazy("Customers")))
-    for row in customer_export_rows(customers, hidden=hidden):
+    for row in rows:
         sheet.append(row)
     workbook.save(file)
+
+
+def _audit(*, user: User, file_format: str, rows: int, filters: CustomerFilter) -> None:
+    audit_event_record(
+        kind=AuditEvent.Kind.EXPORT,
+        actor=user,
+        details={
+            "what": "customers",
+            "format": file_format,
+            "rows": rows,
+            "filters": filters.to_json(),
+        },
+    )
 
 
 def _filename(file_format: str) -> str:
@@ -192,37 +215,139 @@ def _filename(file_format: str) -> str:
 
 
 def customer_export_response(
-    *,
-    user: User,
-    filters: CustomerFilter,
-    ordering: str,
-    file_format: str,
-    asynchronous: bool = False,
+    *, user: User, filters: CustomerFilter, ordering: str, asynchronous: bool = False
 ) -> StreamingHttpResponse:
-    """The export as a download; `asynchronous` when the server speaks ASGI."""
+    """The export as a CSV streamed within the request; `asynchronous` when the server speaks
+    ASGI."""
     customers = customer_export_queryset(user=user, filters=filters, ordering=ordering)
     hidden = field_access(user=user, model=Customer).hidden
-    audit_event_record(
-        kind=AuditEvent.Kind.EXPORT,
-        actor=user,
-        details={
-            "what": "customers",
-            "format": file_format,
-            "rows": customers.order_by().count(),
-            "filters": filters.to_json(),
-        },
-    )
-    if file_format == XLSX:
-        # FileResponse closes the file once sent, and a TemporaryFile is deleted on close.
-        file = tempfile.TemporaryFile()  # noqa: SIM115
-        customer_export_xlsx(customers, file, hidden=hidden)
-        file.seek(0)
-        return FileResponse(
-            file, as_attachment=True, filename=_filename(XLSX), content_type=XLSX_CONTENT_TYPE
-        )
-    lines = customer_export_csv_lines(customers, hidden=hidden)
+    _audit(user=user, file_format=CSV, rows=customers.order_by().count(), filters=filters)
+    lines = customer_export_csv_lines(customer_export_rows(customers, hidden=hidden))
     response = StreamingHttpResponse(
         _in_batches(lines) if asynchronous else lines, content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{_filename(CSV)}"'
     return response
+
+
+def export_job_filename(job: ExportJob) -> str:
+    """The name a finished export is downloaded under."""
+    return f"customers-{timezone.localtime(job.created_at):%Y%m%d-%H%M}-{job.pk}.{job.file_format}"
+
+
+def customer_export_job_start(
+    *, user: User, filters: CustomerFilter, ordering: str, file_format: str
+) -> ExportJob:
+    """Queue an export of the list for a worker; PermissionDenied without the export permission,
+    ExportTooLarge past EXPORT_ROW_LIMIT, both before any job is stored."""
+    if file_format not in FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}")
+    customer_export_queryset(user=user, filters=filters, ordering=ordering)
+    job = ExportJob.objects.create(
+        requested_by=user,
+        file_format=file_format,
+        filters=filters.to_json(),
+        ordering=ordering,
+        language=translation.get_language() or "",
+    )
+    # Imported here: the task module imports this one to call customer_export_job_run.
+    from customers.tasks import customer_export_task
+
+    task_send_on_commit(
+        task=customer_export_task,
+        args=(job.pk,),
+        on_unsent=lambda: _finish(
+            job, status=ExportJob.Status.FAILED, error=str(BROKER_UNREACHABLE_MESSAGE)
+        ),
+    )
+    return job
+
+
+def _claim(job_id: int) -> ExportJob | None:
+    """The job to run: a queued one, or a running one whose worker was lost; None otherwise."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return None
+        now = timezone.now()
+        lost = job.status == ExportJob.Status.RUNNING and job.updated_at < now - EXPORT_LEASE
+        if job.status != ExportJob.Status.QUEUED and not lost:
+            return None
+        job.status = ExportJob.Status.RUNNING
+        job.started_at = now
+        job.rows_done = 0
+        job.progress = 0
+        job.save(update_fields=["status", "started_at", "rows_done", "progress", "updated_at"])
+    return job
+
+
+def _record_progress(job: ExportJob, rows_done: int) -> None:
+    progress = min(100, 100 * rows_done // job.rows_total) if job.rows_total else 0
+    ExportJob.objects.filter(pk=job.pk).update(
+        rows_done=rows_done, progress=progress, updated_at=timezone.now()
+    )
+
+
+def _counted(rows: Iterator[list], job: ExportJob) -> Iterator[list]:
+    """The rows, recording the job's progress every PROGRESS_EVERY customers."""
+    for written, row in enumerate(rows):
+        # The first row is the header.
+        if written and written % PROGRESS_EVERY == 0:
+            _record_progress(job, written)
+        yield row
+
+
+def _write(job: ExportJob, customers: QuerySet[Customer], file, hidden: frozenset[str]) -> None:
+    rows = _counted(customer_export_rows(customers, hidden=hidden), job)
+    if job.file_format == XLSX:
+        customer_export_xlsx(rows, file)
+        return
+    for line in customer_export_csv_lines(rows):
+        file.write(line.encode("utf-8"))
+
+
+def _finish(job: ExportJob, *, status: str, error: str = "") -> None:
+    job.status = status
+    job.error = error
+    job.finished_at = timezone.now()
+    fields = ["status", "error", "finished_at", "file", "updated_at"]
+    if status == ExportJob.Status.DONE:
+        job.rows_done = job.rows_total or 0
+        job.progress = 100
+        fields += ["rows_done", "progress"]
+    job.save(update_fields=fields)
+
+
+def customer_export_job_run(*, job_id: int) -> ExportJob | None:
+    """Write a queued export's file; None when there is nothing to do. Safe to call twice: a
+    finished job, or one another worker is running, is left alone.
+
+    The customers are those the requester may see now, without the fields they may not see, in
+    the language they asked in; the export is recorded in the audit log as it is written.
+    """
+    job = _claim(job_id)
+    if job is None:
+        return None
+    user = job.requested_by
+    # In the language of the page (or API call) that asked for it.
+    with translation.override(job.language or user.language or settings.LANGUAGE_CODE):
+        try:
+            filters = CustomerFilter.from_json(job.filters)
+            customers = customer_export_queryset(user=user, filters=filters, ordering=job.ordering)
+            job.rows_total = customers.order_by().count()
+            ExportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
+            _audit(user=user, file_format=job.file_format, rows=job.rows_total, filters=filters)
+            with tempfile.TemporaryFile() as file:
+                _write(job, customers, file, field_access(user=user, model=Customer).hidden)
+                file.seek(0)
+                job.file.save(_filename(job.file_format), File(file), save=False)
+        except (PermissionDenied, ExportTooLarge) as exc:
+            _finish(job, status=ExportJob.Status.FAILED, error=str(exc))
+            return job
+        except Exception as exc:
+            logger.exception("customer export %s stopped", job.pk)
+            error = _("The export stopped: %(error)s. Try again, or narrow the list.")
+            _finish(job, status=ExportJob.Status.FAILED, error=error % {"error": exc})
+            return job
+    _finish(job, status=ExportJob.Status.DONE)
+    return job

@@ -1,9 +1,8 @@
-"""The customer list (filters, sorting, paging, export) and the company pages."""
+"""The customer list (filters, sorting, paging) and the company pages."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,12 +17,6 @@ from customers.forms import CompanyFilterForm, CompanyForm, CustomerFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
 from customers.services.customers import COMPANY_EDITABLE_FIELDS, company_create, company_update
-from customers.services.export import (
-    EXPORT_PERMISSION,
-    FORMATS,
-    ExportTooLarge,
-    customer_export_response,
-)
 
 PAGE_SIZE = 50
 # (ordering key, column heading, the direction a first click sorts in)
@@ -89,30 +82,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         customers = Customer.objects.none()
     context = customer_results_context(customers=customers, request=request, ordering=ordering)
     return render_list_page(request, "customers/customer_list.html", {**context, "form": form})
-
-
-@login_required
-@permission_required("customers.view_customer", raise_exception=True)
-@permission_required(EXPORT_PERMISSION, raise_exception=True)
-def customer_export(request: HttpRequest, file_format: str) -> HttpResponse:
-    if file_format not in FORMATS:
-        raise Http404(_("No such export format."))
-    form = CustomerFilterForm(request.GET, user=request.user)
-    back_to_list = f"{reverse('customers:customer_list')}?{request.GET.urlencode()}"
-    if not form.is_valid():
-        messages.error(request, _("Correct the filters before exporting."))
-        return redirect(back_to_list)
-    try:
-        return customer_export_response(
-            user=request.user,
-            filters=form.to_filter(),
-            ordering=selectors.customer_ordering(request.GET.get("ordering")),
-            file_format=file_format,
-            asynchronous=isinstance(request, ASGIRequest),
-        )
-    except ExportTooLarge as exc:
-        messages.error(request, str(exc))
-        return redirect(back_to_list)
 
 
 @login_required
@@ -208,7 +177,6 @@ def my_customers_panel(request: HttpRequest) -> HomePanel | None:
 
 urlpatterns = [
     path("", customer_list, name="customer_list"),
-    path("export/<str:file_format>/", customer_export, name="customer_export"),
     path("companies/", company_list, name="company_list"),
     path("companies/new/", company_new, name="company_create"),
     path("companies/<int:pk>/", company_detail, name="company_detail"),

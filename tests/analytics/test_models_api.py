@@ -22,7 +22,7 @@ def test_a_rep_reads_every_model_with_its_active_version(
     client = client_for(rep)
 
     # when
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         listing = client.get("/api/v1/models/")
     detail = client.get(f"/api/v1/models/{model.name}/")
 

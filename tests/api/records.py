@@ -30,6 +30,7 @@ from tests.collaboration.factories import (
 from tests.customers.factories import (
     CompanyFactory,
     CustomerFactory,
+    ExportJobFactory,
     ImportJobFactory,
     InteractionFactory,
     NeedFactory,
@@ -119,6 +120,7 @@ HIDDEN: dict[str, tuple[str, Callable[[World], object]]] = {
         lambda w: RelationshipFactory(from_customer=w.customer(), to_customer=w.customer()),
     ),
     "customer-import": ("manager", lambda w: ImportJobFactory(owner=w.other)),
+    "customer-export": ("marketer", lambda w: ExportJobFactory(requested_by=w.other)),
     "segment": ("rep", lambda w: SegmentFactory(owner=w.other, team=w.other_team)),
     "deal": ("rep", hidden_deal),
     "deal-stage-change": ("rep", lambda w: DealStageChangeFactory(deal=hidden_deal(w))),

@@ -7,6 +7,7 @@ from customers.models import (
     Company,
     Customer,
     CustomerMerge,
+    ExportJob,
     ImportJob,
     Interaction,
     Need,
@@ -127,6 +128,13 @@ class ImportJobFactory(factory.django.DjangoModelFactory):
         filename="customers.csv", data=b"name,email\nAda,ada@example.com\n"
     )
     original_name = "customers.csv"
+
+
+class ExportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExportJob
+
+    file_format = "csv"
 
 
 class CustomerMergeFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,6 @@
 """Export of a customer list to CSV and Excel: the list's filters and order, the visibility rule,
-the export permission, formula injection, the row limit; from the page and the API."""
+the export permission, formula injection, the row limit; from the page (a background job, see
+also test_export_jobs) and the API's streamed CSV."""
 
 import csv
 import io
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from crm.accounts import roles
 from tests.accounts.factories import UserFactory
+from tests.customers.export_downloads import export_download
 from tests.customers.factories import CompanyFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +61,8 @@ def book(rep, team, other_team_rep, other_team):
 
 def test_csv_export_has_the_lists_filters_order_and_visibility(exporter, client_for, book):
     # given a marketer of the rep's team  # when they export the customers, Z to A
-    response = client_for(exporter).get(
-        "/customers/export/csv/", {"status": "customer", "ordering": "-name"}
+    response = export_download(
+        client_for(exporter), "csv", {"status": "customer", "ordering": "-name"}
     )
 
     # then a download of what their list shows, in that order, with headings
@@ -77,7 +79,7 @@ def test_csv_export_has_the_lists_filters_order_and_visibility(exporter, client_
 
 def test_cells_that_would_be_formulas_are_escaped(exporter, client_for, book):
     # given customers whose name, job title and phone start with =, @ and +  # when
-    rows = csv_rows(client_for(exporter).get("/customers/export/csv/"))
+    rows = csv_rows(export_download(client_for(exporter), "csv"))
 
     # then a spreadsheet shows them as text
     assert column(rows, "Name") == ['\'=HYPERLINK("http://evil")', "Ada", "Bo"]
@@ -87,7 +89,7 @@ def test_cells_that_would_be_formulas_are_escaped(exporter, client_for, book):
 
 def test_excel_export_is_a_workbook_with_typed_and_escaped_cells(exporter, client_for, book):
     # given  # when
-    response = client_for(exporter).get("/customers/export/xlsx/", {"ordering": "name"})
+    response = export_download(client_for(exporter), "xlsx", {"ordering": "name"})
 
     # then
     assert response.status_code == 200
@@ -106,20 +108,18 @@ def test_excel_export_is_a_workbook_with_typed_and_escaped_cells(exporter, clien
 
 def test_export_needs_the_export_permission(rep_client, book):
     # given a rep, whose role may see customers but not export them  # when  # then
-    assert rep_client.get("/customers/export/csv/").status_code == 403
+    assert rep_client.post("/customers/export/csv/").status_code == 403
     assert rep_client.get("/api/v1/customers/export/").status_code == 403
 
 
 def test_an_unknown_format_is_404(exporter, client_for):
     # given  # when  # then
-    assert client_for(exporter).get("/customers/export/pdf/").status_code == 404
+    assert client_for(exporter).post("/customers/export/pdf/").status_code == 404
 
 
 def test_invalid_filters_send_the_user_back_to_the_list(exporter, client_for):
     # given  # when
-    response = client_for(exporter).get(
-        "/customers/export/csv/", {"status": "royalty"}, follow=True
-    )
+    response = client_for(exporter).post("/customers/export/csv/?status=royalty", follow=True)
 
     # then
     assert response.redirect_chain == [("/customers/?status=royalty", 302)]
@@ -135,7 +135,7 @@ def test_a_list_over_the_row_limit_is_refused_with_a_message(
     client = client_for(exporter)
 
     # when
-    page = client.get("/customers/export/xlsx/", {"ordering": "name"}, follow=True)
+    page = client.post("/customers/export/xlsx/?ordering=name", follow=True)
     api = client.get("/api/v1/customers/export/")
 
     # then the page goes back to the list and says why; the API answers in its error shape
@@ -178,7 +178,7 @@ async def test_under_asgi_the_csv_streams_from_an_asynchronous_iterator(async_cl
     await async_client.aforce_login(manager)
 
     # when
-    response = await async_client.get("/customers/export/csv/")
+    response = await async_client.get("/api/v1/customers/export/")
     text = b"".join([chunk async for chunk in response.streaming_content]).decode()
     # The request's queries ran on the thread that sync_to_async keeps for them.
     await sync_to_async(connections.close_all)()

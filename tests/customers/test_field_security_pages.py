@@ -17,6 +17,7 @@ from customers.models import Customer
 from customers.selectors.customers import CustomerFilter, segment_customers_visible
 from customers.services.segments import segment_create
 from tests.accounts.factories import UserFactory
+from tests.customers.export_downloads import export_download
 from tests.customers.factories import CompanyFactory, CustomerFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +151,7 @@ def test_the_export_drops_the_hidden_columns(client_for, marketer, rich_customer
         *Group.objects.get(name=roles.SERVICE_AGENT).permissions.filter(codename="see_all_customer")
     )
 
-    response = client_for(marketer).get(reverse("customers:customer_export", args=["csv"]))
+    response = export_download(client_for(marketer), "csv")
 
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text)))

@@ -222,8 +222,13 @@ def test_save_as_segment_and_export_links_carry_the_filters(rep, manager, client
 
     # then
     assert 'href="/customers/segments/new/?status=customer&amp;q=wang"' in body
-    assert 'href="/customers/export/csv/?status=customer&amp;q=wang&amp;ordering=-name"' in body
-    assert 'href="/customers/export/xlsx/?status=customer&amp;q=wang&amp;ordering=-name"' in body
+    assert (
+        'formaction="/customers/export/csv/?status=customer&amp;q=wang&amp;ordering=-name"' in body
+    )
+    assert (
+        'formaction="/customers/export/xlsx/?status=customer&amp;q=wang&amp;ordering=-name"' in body
+    )
+    assert 'href="/customers/exports/"' in body
 
 
 def test_export_links_are_only_offered_with_the_permission(rep_client):

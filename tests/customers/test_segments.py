@@ -203,7 +203,7 @@ def test_segment_page_describes_the_filters_and_links_to_list_and_exports(
         "&amp;tier=vip&amp;tier=premium"
     )
     assert f'href="/customers/?{query}"' in body
-    assert f'href="/customers/export/csv/?{query}"' in body
+    assert f'formaction="/customers/export/csv/?{query}"' in body
 
 
 def test_a_segment_whose_saved_filters_were_broken_says_so(rep, rep_client):

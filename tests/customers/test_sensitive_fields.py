@@ -20,6 +20,7 @@ from customers.services.customers import customer_update
 from customers.services.merge import customer_merge
 from customers.services.privacy import customer_erase
 from tests.accounts.factories import UserFactory
+from tests.customers.export_downloads import export_download
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,7 @@ def test_the_api_reads_and_writes_them(rep_client, customer):
 
 
 def csv_export(client) -> list[list[str]]:
-    response = client.get(reverse("customers:customer_export", args=["csv"]))
+    response = export_download(client, "csv")
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode("utf-8").removeprefix("\ufeff")
     return list(csv.reader(io.StringIO(text)))

@@ -67,4 +67,5 @@ def test_customer_asks_agent_resolves_customer_rates(new_page, crm_server, scree
     expect(agent.locator("main")).to_contain_text("5/5 — Quick and kind.")
     # The README's picture: the ticket's header, details and conversation, not its history.
     agent.set_viewport_size({"width": 1366, "height": 1180})
+    agent.evaluate("window.scrollTo(0, 0)")
     screenshot(agent, "ticket")
