@@ -63,6 +63,7 @@ from tests.customers.factories import (
     CompanyFactory,
     CustomerFactory,
     CustomerMergeFactory,
+    ExportJobFactory,
     ImportJobFactory,
     InteractionFactory,
     NeedFactory,
@@ -159,6 +160,7 @@ def some_of_everything(superuser):
     RelationshipFactory(from_customer=customers[0], to_customer=customers[1])
     SegmentFactory(owner=membership.user, team=team)
     ImportJobFactory(owner=superuser)
+    ExportJobFactory(requested_by=superuser)
     CustomerMergeFactory(kept=customers[0], merged_by=superuser)
     PrivacyRequestFactory(customer=customers[1], requested_by=superuser)
     pipeline_with_stages(name="Renewals")
