@@ -5,9 +5,7 @@ Every other app notifies through `notification_send`, so preferences and the liv
 user's open tabs are applied in one place.
 """
 
-import contextlib
 import logging
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -29,6 +27,7 @@ from collaboration.selectors.notifications import (
     notification_unread_count,
 )
 from crm.accounts.models import User
+from crm.accounts.selectors import user_time_zone
 
 logger = logging.getLogger(__name__)
 
@@ -152,13 +151,6 @@ def _absolute(url: str) -> str:
     return url if url.startswith(("http://", "https://")) else settings.CRM_SITE_URL + url
 
 
-def _user_zone(user: User):
-    with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
-        if user.time_zone:
-            return zoneinfo.ZoneInfo(user.time_zone)
-    return timezone.get_default_timezone()
-
-
 def _digest_email(user: User, notifications: list[Notification]) -> EmailMultiAlternatives:
     language = user.language or settings.LANGUAGE_CODE
     shown = notifications[:DIGEST_MAX_ITEMS]
@@ -180,7 +172,7 @@ def _digest_email(user: User, notifications: list[Notification]) -> EmailMultiAl
         "preferences_url": _absolute(reverse("collaboration:notification_preferences")),
     }
     # In the recipient's language and time zone, not the worker's.
-    with translation.override(language), timezone.override(_user_zone(user)):
+    with translation.override(language), timezone.override(user_time_zone(user)):
         subject = render_to_string("collaboration/email/notification_digest_subject.txt", context)
         text = render_to_string("collaboration/email/notification_digest.txt", context)
         html = render_to_string("collaboration/email/notification_digest.html", context)

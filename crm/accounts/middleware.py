@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -31,11 +29,7 @@ class UserPreferencesMiddleware:
             token = api_token_for_request(request)
             user = token.user if token is not None else user
         if user.is_authenticated:
-            if user.time_zone:
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    timezone.deactivate()
+            timezone.activate(selectors.user_time_zone(user))
             if user.language:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()

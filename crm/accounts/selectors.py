@@ -18,8 +18,10 @@ A model that has no owner of its own (an order, say) names the path to the recor
 owner field has another name (a task's assignee) names it in `visibility_owner_field`.
 """
 
+import contextlib
 import hashlib
 import hmac
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -265,3 +267,12 @@ def field_rule_matrix(*, model: type[Model]) -> dict[tuple[str, int], str]:
         (field_name, role_id): access
         for field_name, role_id, access in rules.values_list("field_name", "role_id", "access")
     }
+
+
+def user_time_zone(user: User) -> zoneinfo.ZoneInfo:
+    """The time zone the user chose, or the site's when they chose none (or a name since
+    dropped from the zone database): for pages, and for work done for them outside a request."""
+    with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+        if user.time_zone:
+            return zoneinfo.ZoneInfo(user.time_zone)
+    return timezone.get_default_timezone()

@@ -39,6 +39,7 @@ from openpyxl import Workbook
 
 from crm.accounts.field_security import field_access
 from crm.accounts.models import User
+from crm.accounts.selectors import user_time_zone
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
 from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
@@ -329,8 +330,12 @@ def customer_export_job_run(*, job_id: int) -> ExportJob | None:
     if job is None:
         return None
     user = job.requested_by
-    # In the language of the page (or API call) that asked for it.
-    with translation.override(job.language or user.language or settings.LANGUAGE_CODE):
+    # In the language of the page (or API call) that asked for it, times in the requester's zone
+    # as the page would show them.
+    with (
+        translation.override(job.language or user.language or settings.LANGUAGE_CODE),
+        timezone.override(user_time_zone(user)),
+    ):
         try:
             filters = CustomerFilter.from_json(job.filters)
             customers = customer_export_queryset(user=user, filters=filters, ordering=job.ordering)

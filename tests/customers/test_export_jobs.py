@@ -2,6 +2,7 @@
 requester may see), following its progress, its failure, its privacy, the API and the admin."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -279,3 +280,22 @@ def test_the_admin_shows_export_jobs_read_only(client_for, superuser, exporter):
     assert shown.status_code == 200
     assert "/admin/customers/exportjob/add/" not in listed.content.decode()
     assert 'name="_save"' not in shown.content.decode()
+
+
+def test_the_file_shows_times_in_the_requesters_time_zone(exporter, client_for, rep, team):
+    # given a marketer in Shanghai and a customer created at 18:30 UTC
+    exporter.time_zone = "Asia/Shanghai"
+    exporter.save()
+    customer = CustomerFactory(name="Late", owner=rep, team=team)
+    Customer.objects.filter(pk=customer.pk).update(
+        created_at=datetime.datetime(2026, 3, 1, 18, 30, tzinfo=datetime.UTC)
+    )
+    client = client_for(exporter)
+
+    # when the worker writes their export, outside any request of theirs
+    started = export_start(client, "csv")
+
+    # then the creation time is the next morning in Shanghai, as the pages show it
+    rows = downloaded_rows(client.get(f"{started.url}download/"))
+    created = rows[1][rows[0].index("Created")]
+    assert created.startswith("2026-03-02 02:30"), created
