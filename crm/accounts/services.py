@@ -27,7 +27,6 @@ from PIL import Image
 
 from crm.accounts.field_security import securable_fields
 from crm.accounts.models import (
-    INTERFACE_LANGUAGES,
     ApiToken,
     FieldRule,
     RecordShare,
@@ -101,19 +100,6 @@ def user_preferences_update(*, user: User, **changes) -> User:
         setattr(user, name, value)
     user.full_clean(exclude=["password", "username"])
     user.save(update_fields=list(changes))
-    return user
-
-
-def user_language_set(*, user: User, language: str) -> User:
-    """Save the interface language the user picked (the middleware activates it on every request
-    from then on, on any browser); an empty one follows the browser again."""
-    if language and language not in dict(INTERFACE_LANGUAGES):
-        raise ValidationError(
-            {"language": _("“%(value)s” is not a language of this site.") % {"value": language}}
-        )
-    if user.language != language:
-        user.language = language
-        user.save(update_fields=["language"])
     return user
 
 

@@ -64,7 +64,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES) or not check_for_language(language):
         return response
     if request.user.is_authenticated:
-        services.user_language_set(user=request.user, language=language)
+        services.user_preferences_update(user=request.user, language=language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

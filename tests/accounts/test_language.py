@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from crm.accounts.services import user_language_set
+from crm.accounts.services import user_preferences_update
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_the_switcher_takes_only_posts(rep_client):
 
 def test_the_language_change_is_kept_in_the_user_history(rep):
     # given a rep  # when their language is set
-    user_language_set(user=rep, language="zh-hans")
+    user_preferences_update(user=rep, language="zh-hans")
 
     # then the change is in their audited history
     assert rep.history.latest().language == "zh-hans"
@@ -95,7 +95,7 @@ def test_the_language_change_is_kept_in_the_user_history(rep):
 def test_the_service_refuses_a_language_the_site_does_not_offer(rep):
     # given a rep  # when an unknown language is set  # then it is refused
     with pytest.raises(ValidationError) as error:
-        user_language_set(user=rep, language="klingon")
+        user_preferences_update(user=rep, language="klingon")
     assert "language" in error.value.message_dict
 
 
