@@ -688,6 +688,10 @@ def test_the_interactions_list_filters(rep, rep_client, params, expected):
     customer = CustomerFactory(owner=rep)
     now = timezone.localtime()
     long_ago = now - timedelta(days=40)
+    # A little earlier, but still today when the test runs just after midnight.
+    earlier_today = max(
+        now - timedelta(minutes=5), now.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
     InteractionFactory(
         customer=customer, subject="Email in", channel="email", direction="inbound", occurred_at=now
     )
@@ -696,7 +700,7 @@ def test_the_interactions_list_filters(rep, rep_client, params, expected):
         subject="Call out",
         channel="call",
         direction="outbound",
-        occurred_at=now - timedelta(minutes=5),
+        occurred_at=earlier_today,
     )
     InteractionFactory(
         customer=customer,
