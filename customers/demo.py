@@ -577,17 +577,63 @@ class _History:
     last_contact_at: datetime | None = None
 
 
+def _mean_per_customer(count_weights: dict[str, list[tuple[int, int]]]) -> float:
+    """The expected count per customer of `count_weights` (counts by status), over the
+    statuses' own weights."""
+    status_total = sum(weight for _status, weight in STATUS_WEIGHTS)
+    mean = 0.0
+    for status, status_weight in STATUS_WEIGHTS:
+        weighted = count_weights[status]
+        count_mean = sum(count * weight for count, weight in weighted) / sum(
+            weight for _count, weight in weighted
+        )
+        mean += status_weight / status_total * count_mean
+    return mean
+
+
+def _scaled(rng: random.Random, pick, factor: float):
+    """`pick`, with each count it draws multiplied by `factor` and rounded up or down at
+    random in the proportion that keeps the expected total at `factor` times the usual one."""
+
+    def draw() -> int:
+        scaled = pick() * factor
+        whole = int(scaled)
+        return whole + (rng.random() < scaled - whole)
+
+    return draw
+
+
+def _count_picker(rng: random.Random, count_weights, customers: int, total: int | None):
+    """Per status, a draw of how many records a customer has: the usual weights, scaled so
+    that `customers` customers come to about `total` records when a total is asked for."""
+    pickers = {status: _picker(rng, weighted) for status, weighted in count_weights.items()}
+    if total is None:
+        return pickers
+    usual = _mean_per_customer(count_weights) * customers
+    factor = total / usual if usual else 0.0
+    return {status: _scaled(rng, pick, factor) for status, pick in pickers.items()}
+
+
 class _HistoryMaker:
     """Draws a customer's orders, interactions and needs from one random generator."""
 
-    def __init__(self, rng: random.Random, products: Sequence[tuple[int, Decimal]], now: datetime):
+    def __init__(
+        self,
+        rng: random.Random,
+        products: Sequence[tuple[int, Decimal]],
+        now: datetime,
+        *,
+        customers: int = 0,
+        orders: int | None = None,
+        interactions: int | None = None,
+    ):
         self.rng = rng
         self.products = products
         self.now = now
-        self.order_counts = {status: _picker(rng, w) for status, w in ORDER_COUNT_WEIGHTS.items()}
-        self.interaction_counts = {
-            status: _picker(rng, w) for status, w in INTERACTION_COUNT_WEIGHTS.items()
-        }
+        self.order_counts = _count_picker(rng, ORDER_COUNT_WEIGHTS, customers, orders)
+        self.interaction_counts = _count_picker(
+            rng, INTERACTION_COUNT_WEIGHTS, customers, interactions
+        )
         self.line_count = _picker(rng, LINE_COUNT_WEIGHTS)
         self.quantity = _picker(rng, QUANTITY_WEIGHTS)
         self.settled_status = _picker(rng, SETTLED_ORDER_STATUS_WEIGHTS)
@@ -771,6 +817,7 @@ def _seed_chunk(
         ),
         using=using,
         analyze=False,
+        ids=False,
     )
     order_rows = []
     for customer_id, history in zip(customer_ids, histories, strict=True):
@@ -800,7 +847,12 @@ def _seed_chunk(
         for product_id, quantity, price in lines
     ]
     bulk_insert(
-        model=OrderLine, fields=ORDER_LINE_FIELDS, rows=line_rows, using=using, analyze=False
+        model=OrderLine,
+        fields=ORDER_LINE_FIELDS,
+        rows=line_rows,
+        using=using,
+        analyze=False,
+        ids=False,
     )
     interaction_rows = [
         (customer_id, *interaction, interaction[-1], interaction[-1])
@@ -813,13 +865,16 @@ def _seed_chunk(
         rows=interaction_rows,
         using=using,
         analyze=False,
+        ids=False,
     )
     need_rows = [
         (customer_id, *need, need[-1])
         for customer_id, history in zip(customer_ids, histories, strict=True)
         for need in history.needs
     ]
-    bulk_insert(model=Need, fields=NEED_FIELDS, rows=need_rows, using=using, analyze=False)
+    bulk_insert(
+        model=Need, fields=NEED_FIELDS, rows=need_rows, using=using, analyze=False, ids=False
+    )
     relationship_rows = list(
         _relationship_rows(rng, list(zip(customer_ids, rows, strict=True)), maker.now)
     )
@@ -829,6 +884,7 @@ def _seed_chunk(
         rows=relationship_rows,
         using=using,
         analyze=False,
+        ids=False,
     )
     totals.customers += len(customer_ids)
     totals.orders += len(order_rows)
@@ -868,7 +924,14 @@ def seed_customers(context: DemoContext) -> None:
     tag_ids = [
         Tag.objects.using(context.using).get_or_create(name=name)[0].pk for name in TAG_NAMES
     ]
-    maker = _HistoryMaker(history_rng, products, stamp)
+    maker = _HistoryMaker(
+        history_rng,
+        products,
+        stamp,
+        customers=context.customers,
+        orders=context.volumes.get("orders"),
+        interactions=context.volumes.get("interactions"),
+    )
     # Numbers continue after any orders already there, so a second seed does not clash.
     last_order_id = Order.objects.using(context.using).aggregate(last=Max("pk"))["last"] or 0
     totals = _Totals()

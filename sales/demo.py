@@ -68,7 +68,9 @@ LOST_SHARE = 0.14
 # Where open deals sit, and where lost deals fell out, by open stage: a funnel.
 OPEN_STAGE_WEIGHTS = [35, 28, 22, 15]
 LOST_FROM_WEIGHTS = [40, 30, 20, 10]
-STALE_SHARE = 0.07
+# Every 14th open deal (about 7 %) has sat past its stage's limit: counted rather than drawn,
+# so that even a small demo has some.
+STALE_EVERY = 14
 # Days spent in a stage without a limit of its own, before moving on.
 DEFAULT_STAGE_DAYS = 12
 
@@ -318,6 +320,7 @@ class _DealMaker:
         self.lost_reason = _picker(rng, LOST_REASON_WEIGHTS)
         month_end = calendar.monthrange(self.today.year, self.today.month)[1]
         self.days_left_in_month = month_end - self.today.day
+        self.open_deals = 0
 
     def _stage_days(self, stage: Stage) -> float:
         limit = stage.stale_after_days or DEFAULT_STAGE_DAYS
@@ -385,9 +388,10 @@ class _DealMaker:
         current = path[-1]
         if kind == Stage.Kind.OPEN:
             limit = current.stale_after_days or DEFAULT_STAGE_DAYS
+            self.open_deals += 1
             days_here = (
                 limit + rng.uniform(1, 30)
-                if rng.random() < STALE_SHARE
+                if self.open_deals % STALE_EVERY == STALE_EVERY // 2
                 else self._stage_days(current)
             )
             entered = self.now - timedelta(days=days_here)
@@ -514,14 +518,21 @@ def _deals_insert(
         for from_stage, to_stage, at, seconds in deal.moves
     ]
     bulk_insert(
-        model=DealStageChange, fields=HISTORY_FIELDS, rows=history, using=using, analyze=analyze
+        model=DealStageChange,
+        fields=HISTORY_FIELDS,
+        rows=history,
+        using=using,
+        analyze=analyze,
+        ids=False,
     )
     lines = [
         (deal_id, *line)
         for deal_id, deal in zip(deal_ids, drawn, strict=True)
         for line in deal.lines
     ]
-    bulk_insert(model=DealLine, fields=LINE_FIELDS, rows=lines, using=using, analyze=analyze)
+    bulk_insert(
+        model=DealLine, fields=LINE_FIELDS, rows=lines, using=using, analyze=analyze, ids=False
+    )
     totals.deals += len(deal_ids)
     totals.history += len(history)
     totals.lines += len(lines)
@@ -960,12 +971,13 @@ def seed_sales(context: DemoContext) -> None:
     after_pk = _this_runs_customers_after(context)
     # One pass draws the customers for the campaigns and the deals alike: the deals' customers
     # are the first of them, so some are also campaign members.
-    deal_count = deal_count_for(context.customers)
+    deal_count = context.volumes.get("deals", deal_count_for(context.customers))
+    # When more deals than customers are asked for, some customers have several.
     pool = customers_sample(
         using=context.using,
         rng=rng,
         after_pk=after_pk,
-        count=min(context.customers, deal_count + MEMBERS_PER_CAMPAIGN_AT_MOST),
+        count=max(deal_count, min(context.customers, deal_count + MEMBERS_PER_CAMPAIGN_AT_MOST)),
     )
     deal_customers = pool[:deal_count]
     campaign_of = _seed_campaigns(context, pool, deal_customers)

@@ -257,3 +257,14 @@ def test_a_different_seed_gives_different_deals():
 
     # then
     assert sales_fingerprint()["deals per stage"] != first["deals per stage"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("customers", "deals"), [(120, 45), (40, 100)])
+def test_an_asked_number_of_deals_is_seeded_exactly(customers, deals):
+    # given  # when fewer deals than the usual share, or more than customers, are asked for
+    seed(customers=customers, deals=deals, seed=3)
+
+    # then exactly the asked number is written, each with its stage history
+    assert Deal.objects.count() == deals
+    assert not Deal.objects.filter(stage_changes__isnull=True).exists()

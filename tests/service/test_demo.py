@@ -268,3 +268,21 @@ def test_the_same_seed_gives_the_same_service_data():
     call_command("flush", interactive=False, verbosity=0)
     seed(customers=300, seed=2)
     assert service_fingerprint()["tickets"] != first["tickets"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("customers", "tickets"), [(120, 7), (40, 90)])
+def test_an_asked_number_of_tickets_is_seeded_exactly(customers, tickets):
+    # given  # when fewer tickets than the usual share, or more than customers, are asked for
+    seed(customers=customers, tickets=tickets, seed=3)
+
+    # then exactly the asked number is written, each with its thread and status history
+    assert Ticket.objects.count() == tickets
+    assert not Ticket.objects.filter(messages__isnull=True).exists()
+    assert not Ticket.objects.filter(status_changes__isnull=True).exists()
+    # and every customer's last contact is their latest interaction, ticket threads included
+    for customer_id, last_contact in Ticket.objects.values_list(
+        "customer_id", "customer__last_contact_at"
+    ).distinct():
+        latest = Interaction.objects.filter(customer_id=customer_id).latest("occurred_at")
+        assert last_contact == latest.occurred_at

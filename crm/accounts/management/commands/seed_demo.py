@@ -9,6 +9,8 @@ from crm.accounts.demo import DEMO_LOGINS_PER_ROLE, DEMO_USERS, seed_users_and_t
 from crm.demo import DemoContext, demo_seeders
 
 DEFAULT_PASSWORD = "crm-demo-2026"
+# Totals that can be asked for beside the customers; each is an option of the same name.
+VOLUME_KINDS = ("orders", "interactions", "deals", "tickets")
 
 
 class Command(BaseCommand):
@@ -19,6 +21,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=2000, help="customers to create")
+        for kind in VOLUME_KINDS:
+            parser.add_argument(
+                f"--{kind}",
+                type=int,
+                default=None,
+                help=f"{kind} to create in all (default: the demo's usual share per customer)",
+            )
         parser.add_argument(
             "--seed", type=int, default=42, help="random seed (same seed, same data)"
         )
@@ -37,6 +46,10 @@ class Command(BaseCommand):
 
         if customers < 0:
             raise CommandError("--customers must be zero or more.")
+        volumes = {kind: options[kind] for kind in VOLUME_KINDS if options[kind] is not None}
+        for kind, count in volumes.items():
+            if count < 0:
+                raise CommandError(f"--{kind} must be zero or more.")
         if if_empty and User.objects.using(database).filter(username="admin").exists():
             self.stdout.write("Demo data already present; not seeding again.")
             self._print_logins(password)
@@ -50,6 +63,7 @@ class Command(BaseCommand):
             users_by_role=users_by_role,
             using=database,
             log=self._log(started),
+            volumes=volumes,
         )
         context.log(f"users: {len(DEMO_USERS)}")
         for entry in demo_seeders():
