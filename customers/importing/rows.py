@@ -20,6 +20,7 @@ street but no city, is flagged in the report. The only defaults are those of a n
 created by hand (status lead, tier normal), plus source "import" when the file gives none.
 """
 
+import copy
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -27,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -55,6 +57,32 @@ _AGE = re.compile(r"^(-?\d+)\s*(岁|周岁|years?|yrs?)?$", re.IGNORECASE)
 _TAG_SEPARATORS = re.compile(r"[,;|，；、]")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CENTS = Decimal("0.01")
+# Cells whose values repeat across a file (dates, genders, countries, amounts, choices, tags,
+# companies, cities): each distinct value is cleaned and validated once per import. Names,
+# emails, phones, ids, streets and notes are nearly all distinct, so they are not remembered.
+_REMEMBERED = frozenset(
+    {
+        "birthday",
+        "age",
+        "gender",
+        "country",
+        "annual_income",
+        "income_currency",
+        "status",
+        "tier",
+        "source",
+        "marketing_consent",
+        "tags",
+        "company",
+        "city",
+        "province",
+        "postcode",
+        "job_title",
+        "language",
+    }
+)
+# Distinct values remembered before the memory is emptied, which bounds it on any file.
+_REMEMBERED_LIMIT = 50_000
 
 _CHOICE_WORDS = {
     "status": {
@@ -159,6 +187,13 @@ class RowCleaner:
             else:
                 self.ignored_headers.append(header)
         self._model_fields = {field.name: field for field in Customer._meta.concrete_fields}
+        # normalise_email has already run validate_email on the very value the field checks;
+        # the field's other checks (its length) remain.
+        email_field = copy.copy(self._model_fields["email"])
+        email_field.validators = [v for v in email_field.validators if v is not validate_email]
+        self._model_fields["email"] = email_field
+        self._cleaned: dict[tuple, tuple] = {}
+        self._validated: dict[tuple, str] = {}
 
     def column_of(self, target: str) -> str:
         """The header a target was read from, for the report ("First Name + Last Name")."""
@@ -193,6 +228,9 @@ class RowCleaner:
         for target, value in raw.items():
             if not value.strip() or target in ("first_name", "last_name", "phone"):
                 continue
+            if target in _REMEMBERED:
+                self._clean_remembered(row, target, value, raw)
+                continue
             try:
                 self._clean_value(row, target, value, raw)
             except CleaningError as exc:
@@ -205,6 +243,32 @@ class RowCleaner:
                 row.custom[self.headers[position]] = value
         self._validate_model_fields(row)
         return row
+
+    def _clean_remembered(self, row: CleanRow, target: str, value: str, raw: dict) -> None:
+        """_clean_value for a cell whose value repeats: what it gave the first time is applied
+        again (its values, tags, company and notes, or its error)."""
+        key = (target, value, raw.get("income_currency", "") if target == "annual_income" else "")
+        outcome = self._cleaned.get(key)
+        if outcome is None:
+            scratch = CleanRow(number=row.number)
+            try:
+                self._clean_value(scratch, target, value, raw)
+                outcome = (scratch.values, scratch.tags, scratch.company, scratch.notes, "")
+            except CleaningError as exc:
+                outcome = ({}, [], "", [], str(exc))
+            if len(self._cleaned) >= _REMEMBERED_LIMIT:
+                self._cleaned.clear()
+            self._cleaned[key] = outcome
+        values, tags, company, notes, error = outcome
+        if error:
+            row.errors.append((self.column_of(target), error))
+            return
+        row.values.update(values)
+        if tags:
+            row.tags = list(tags)
+        if company:
+            row.company = company
+        row.notes.extend(notes)
 
     def _clean_value(self, row: CleanRow, target: str, value: str, raw: dict) -> None:
         values = row.values
@@ -332,10 +396,9 @@ class RowCleaner:
             values.pop("marketing_consent", None)
         row.values = values
         for name, value in values.items():
-            try:
-                self._model_fields[name].clean(value, None)
-            except ValidationError as exc:
-                row.errors.append((self.column_of(name), " ".join(exc.messages)))
+            error = self._model_error(name, value)
+            if error:
+                row.errors.append((self.column_of(name), error))
         limit = Company._meta.get_field("name").max_length
         if len(row.company) > limit:
             row.errors.append(
@@ -344,6 +407,28 @@ class RowCleaner:
                     _("A company name has at most %(limit)s characters.") % {"limit": limit},
                 )
             )
+
+    def _model_error(self, name: str, value: Any) -> str:
+        """The model field's complaint about a value ("" when valid), remembered per distinct
+        value of the fields whose values repeat."""
+        if name not in _REMEMBERED:
+            return self._model_check(name, value)
+        # The type and the text: Decimal("1.0") equals Decimal("1.00") but not for max_digits.
+        key = (name, type(value), str(value))
+        error = self._validated.get(key)
+        if error is None:
+            error = self._model_check(name, value)
+            if len(self._validated) >= _REMEMBERED_LIMIT:
+                self._validated.clear()
+            self._validated[key] = error
+        return error
+
+    def _model_check(self, name: str, value: Any) -> str:
+        try:
+            self._model_fields[name].clean(value, None)
+        except ValidationError as exc:
+            return " ".join(exc.messages)
+        return ""
 
     def _target_of_error(self, column: str) -> str:
         for target in self.columns:

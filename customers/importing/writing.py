@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Lower
+from django.utils import timezone
 from psycopg2.extras import execute_values
 
 from crm.encryption import EncryptedTextField
@@ -115,9 +117,50 @@ def customers_save_changes(customers: list[Customer], fields: set[str]) -> None:
             cursor.executemany(f'UPDATE "{table}" SET {assignments} WHERE id = %s', rows)
 
 
+def _copy_history(customers: list[Customer], *, history_type: str, user) -> None:
+    """The rows bulk_history_create would insert, written with COPY: building a historical
+    model instance per customer and compiling their INSERT took a quarter of an import's time."""
+    history = Customer.history.model
+    if user is None:
+        user = history.get_default_history_user(customers[0])
+    tracked = {field.attname for field in history.tracked_fields}
+    fields = [field for field in history._meta.concrete_fields if field.attname != "history_id"]
+    fixed = {field.attname: field.get_default() for field in fields if field.attname not in tracked}
+    fixed.update(
+        history_change_reason="",
+        history_type=history_type,
+        history_user_id=user.pk if user is not None else None,
+    )
+    customer_fields = {field.attname: field for field in Customer._meta.concrete_fields}
+    buffer = io.StringIO()
+    for customer in customers:
+        cells = []
+        for field in fields:
+            if field.attname in tracked:
+                value = _stored_value(customer, customer_fields[field.attname])
+            elif field.attname == "history_date":
+                value = timezone.now()
+            else:
+                value = fixed[field.attname]
+            cells.append(_copy_text(value))
+        buffer.write("\t".join(cells))
+        buffer.write("\n")
+    buffer.seek(0)
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f'COPY "{history._meta.db_table}" ({columns}) FROM STDIN', buffer)
+
+
 def customers_history_add(*, created: list[Customer], changed: list[Customer], user) -> None:
     """The audit trail's row for each customer created or changed, as a save would have made,
     attributed to the person importing: one bulk insert each instead of a save per customer."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    if connection.vendor == "postgresql":
+        for customers, history_type in ((created, "+"), (changed, "~")):
+            if customers:
+                _copy_history(customers, history_type=history_type, user=user)
+        return
     if created:
         Customer.history.bulk_history_create(created, default_user=user, batch_size=_UPDATE_BATCH)
     if changed:
