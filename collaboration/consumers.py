@@ -17,7 +17,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from collaboration import presence
-from collaboration.live import room_group, room_members_group, team_presence_group, user_group
+from collaboration.live import (
+    LIVE_EVENT_TYPE,
+    room_group,
+    room_members_group,
+    team_presence_group,
+    user_group,
+)
 from collaboration.models import ChatMessage, ChatRoom
 from collaboration.selectors.chat import (
     chat_message_get_for_user,
@@ -169,6 +175,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.counted:
             self.counted = False
             await database_sync_to_async(_disconnect)(self.user)
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler, a hop to the one sync
+        # thread of the process that a pushed frame would wait on behind every other socket's
+        # (a message to a 500-member room queued 500 of them behind the send's own queries).
+        # Pushes touch no database, and every handler that does goes through
+        # database_sync_to_async, which closes stale connections itself.
+        if message["type"] == LIVE_EVENT_TYPE:
+            await self.live_event(message)
+            return
+        await super().dispatch(message)
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
