@@ -27,15 +27,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings.test")
 COUNT_MARK = re.compile(r'data-result-count="([^"]*)"')
 
 
-def search_terms(rep) -> dict[str, str]:
+def search_terms(rep, *, offset: int = 0) -> dict[str, str]:
+    """Search terms taken from the `offset`-th customer of `rep` with a mainland mobile number,
+    an email and a company."""
     from customers.models import Customer
 
     sample = (
         Customer.objects.filter(owner=rep, phone__startswith="+861", company__isnull=False)
         .exclude(email="")
         .select_related("company")
-        .order_by("pk")
-        .first()
+        .order_by("pk")[offset]
     )
     national = sample.phone.removeprefix("+86")
     email_local = sample.email.split("@")[0]

@@ -227,8 +227,12 @@ def _search_condition(term: str, hidden: frozenset[str]) -> Q:
     # fragment (0013 8000) is also looked for as the digits typed.
     typed_digits = re.sub(r"\D", "", term)
     if "phone" not in hidden and len(typed_digits) >= TRIGRAM_LENGTH:
-        for digits in sorted({phone_search_digits(term), typed_digits}):
-            condition |= Q(phone__contains=digits)
+        # A number that contains the other (8613800138000 and 13800138000) finds nothing the
+        # other does not: only the shorter is looked for, one trigram scan instead of two.
+        candidates = {phone_search_digits(term), typed_digits}
+        for digits in sorted(candidates):
+            if not any(other != digits and other in digits for other in candidates):
+                condition |= Q(phone__contains=digits)
     company_ids = companies.order_by().values("pk")
     if postgresql:
         # company_id = ANY(ARRAY(SELECT ...)): the company ids are computed once and looked up
@@ -372,6 +376,16 @@ class CappedPaginator(Paginator):
         rows = self.object_list
         if self._matching_ids is not None:
             rows = rows.filter(pk__in=self._matching_ids)
+            if not rows.query.annotations:
+                # The page's ids are sorted from the matching rows alone, and only the page's
+                # rows are filtered again and joined (company, owner, team): doing that to every
+                # match before the sort cost ~5 times more at a few thousand matches.
+                page_ids = (
+                    rows.model.objects.filter(pk__in=self._matching_ids)
+                    .order_by(*(rows.query.order_by or rows.model._meta.ordering))
+                    .values("pk")[bottom:top]
+                )
+                return self._get_page(self.object_list.filter(pk__in=page_ids), number, self)
         return self._get_page(rows[bottom:top], number, self)
 
 

@@ -20,7 +20,7 @@ from crm.api.permissions import ModelPermissions
 from customers.models import Customer
 from service.forms_dashboard import MetricsFilterForm
 from service.models import Ticket
-from service.selectors.metrics import metrics_for
+from service.selectors.metrics import metrics_cached
 
 
 class TimingSerializer(serializers.Serializer):
@@ -114,7 +114,7 @@ class ServiceMetricsView(FieldsMixin, APIView):
                     for name, messages in errors.items()
                 }
             ) from exc
-        return Response(MetricsSerializer(metrics_for(scope=scope)).data)
+        return Response(MetricsSerializer(metrics_cached(scope=scope)).data)
 
 
 routes: list = []

@@ -20,7 +20,7 @@ from service.forms_dashboard import MetricsFilterForm
 from service.selectors.metrics import (
     ServiceMetrics,
     TrendPoint,
-    metrics_for,
+    metrics_cached,
     metrics_trend,
     metrics_trend_cells,
 )
@@ -78,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         metrics = None
     else:
-        metrics = metrics_for(scope=scope)
+        metrics = metrics_cached(scope=scope)
     return render(
         request,
         "service/dashboard.html",

@@ -641,6 +641,11 @@ def test_each_chart_costs_a_bounded_number_of_queries(
         chart(client, key)
 
 
+# At most, a dashboard whose charts are all cached: the session's user, their permissions and the
+# teams and owners the filter offers; no figure.
+WARM_DASHBOARD_QUERIES = 8
+
+
 def test_api_dashboards_and_chart(world, client_for, manager, rep):
     managers = client_for(manager).get(f"/api/v1/dashboards/manager/?{Q3}").json()
     reps = client_for(rep).get(f"/api/v1/dashboards/rep/?{Q3}").json()
@@ -656,6 +661,38 @@ def test_api_dashboards_and_chart(world, client_for, manager, rep):
         "my_tasks",
     ]
     assert single["series"][0]["data"] == [400.0, 250.0, 0.0]
+
+
+def test_api_dashboard_served_again_from_the_cache_in_one_round_trip(
+    world, client_for, manager, django_assert_max_num_queries, monkeypatch
+):
+    client = client_for(manager)
+    first = client.get(f"/api/v1/dashboards/manager/?{Q3}").json()
+    # Given every chart cached, when the dashboard is asked for again, then no figure is
+    # computed and the cache is asked once for all the charts, not once per chart.
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+
+    with django_assert_max_num_queries(WARM_DASHBOARD_QUERIES):
+        again = client.get(f"/api/v1/dashboards/manager/?{Q3}").json()
+
+    assert again == first
+    assert len(reads) == 1 and len(reads[0]) == len(first["charts"])
+
+
+def test_api_dashboard_shares_each_charts_cache_with_its_endpoint(world, client_for, manager):
+    client = client_for(manager)
+    revenue = chart(client, "revenue")
+    OrderFactory(customer=world.mine, ordered_at=at("2026-07-11"), total_amount=Decimal("1.00"))
+    order_daily_totals_refresh()
+
+    charts = client.get(f"/api/v1/dashboards/manager/?{Q3}").json()["charts"]
+
+    # Within the minute the dashboard serves the revenue its chart endpoint cached, as the
+    # chart endpoint itself does.
+    served = next(item for item in charts if item["key"] == "revenue")
+    assert served["series"] == revenue["series"] == chart(client, "revenue")["series"]
 
 
 def test_api_bad_filter_names_the_parameter(client_for, manager):

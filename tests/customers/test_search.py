@@ -164,3 +164,24 @@ def test_a_short_term_matches_anywhere_on_the_embedded_default(rep, rep_client):
 
     # when  # then
     assert sorted(names_on(rep_client.get("/customers/", {"q": "王芳"}))) == ["李王芳华", "王芳"]
+
+
+def test_search_pages_are_sorted_over_every_match(rep, rep_client, django_assert_max_num_queries):
+    # given more matches than a page holds, created out of name order
+    for number in reversed(range(60)):
+        CustomerFactory(name=f"Zhao {number:02d}", owner=rep)
+    CustomerFactory(name="Qian 00", owner=rep)
+
+    # when both pages are asked for
+    with django_assert_max_num_queries(SEARCH_PAGE_QUERIES):
+        first = rep_client.get("/customers/", {"q": "zhao"})
+    second = rep_client.get("/customers/", {"q": "zhao", "page": 2})
+
+    # then each holds its slice of all the matches in name order, and the count is exact
+    assert names_on(first) == [f"Zhao {number:02d}" for number in range(50)]
+    assert names_on(second) == [f"Zhao {number:02d}" for number in range(50, 60)]
+    assert first.context["page"].paginator.count == 60
+
+
+# The session, permissions and menus, the matching ids, then one query for the page's rows.
+SEARCH_PAGE_QUERIES = 20

@@ -6,14 +6,29 @@ import io
 import json
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from service.models import Ticket
+from tests.service.factories import TicketFactory
 from tests.service.test_metrics import build_dataset
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/service-metrics/"
+# At most, a request whose figures are cached: the session's user, their permissions and the
+# filter form's look-ups (FIGURE_FREE_QUERIES), and on the page its menus (PAGE_FORM_QUERIES
+# more). Computing the figures takes four queries more (service.selectors.metrics).
+FIGURE_FREE_QUERIES = 8
+PAGE_FORM_QUERIES = 4
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The figures are cached (metrics_cached) under the user's id, which the next test reuses.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -182,3 +197,44 @@ def test_api_is_in_the_schema(admin_user, client_for):
     assert "/api/v1/service-metrics/:" in schema
     assert "operationId: service_metrics" in schema
     assert "csat_average" in schema
+
+
+def test_api_serves_repeated_figures_from_the_cache(
+    dataset, manager, client_for, django_assert_max_num_queries
+):
+    client = client_for(manager)
+    first = client.get(API, _period(dataset))
+    # Given the figures computed once, when a ticket is created and the same figures asked for
+    # again within the minute, then no figure is computed again: the answer is the cached one.
+    TicketFactory(customer=dataset.tickets["t1"].customer, team=dataset.tickets["t1"].team)
+
+    with django_assert_max_num_queries(FIGURE_FREE_QUERIES):
+        again = client.get(API, _period(dataset))
+
+    assert again.json() == first.json()
+
+
+def test_page_and_api_share_the_cached_figures(
+    dataset, manager, client_for, django_assert_max_num_queries
+):
+    client = client_for(manager)
+    client.get(API, _period(dataset))
+
+    with django_assert_max_num_queries(FIGURE_FREE_QUERIES + PAGE_FORM_QUERIES):
+        response = client.get(reverse("service:dashboard"), _period(dataset))
+
+    assert response.status_code == 200
+    assert "80.0 %" in response.content.decode()
+
+
+def test_cached_figures_are_per_user_and_filter(
+    dataset, manager, agent, other_team_agent, client_for
+):
+    figures = client_for(manager).get(API, _period(dataset)).json()
+
+    stranger = client_for(other_team_agent).get(API, _period(dataset)).json()
+    narrowed = client_for(manager).get(API, {**_period(dataset), "tier": "vip"}).json()
+
+    assert figures["created"] == 6
+    assert stranger["created"] == 0
+    assert narrowed["created"] != figures["created"]
