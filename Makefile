@@ -11,8 +11,11 @@ PORT ?= 8000
 DEMO_CUSTOMERS ?= 2000
 PYTEST_ARGS ?=
 README_SCREENSHOTS := dashboard customer_360 kanban chat ticket
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/crm_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
+BENCH_ARGS ?=
 
-.PHONY: run install install-dev browser migrate seed serve serve-web serve-worker serve-beat test screenshots lint format messages clean
+.PHONY: run install install-dev browser migrate seed serve serve-web serve-worker serve-beat test bench bench-tools screenshots lint format messages clean
 
 run: install migrate seed serve
 
@@ -77,6 +80,23 @@ test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Runs the end-to-end tests and copies the README's screenshots into docs/screenshots.
+# The performance suite (benchmarks/bench.py): seeds BENCH_DATABASE_URL (dropped first) with a
+# million customers and their histories, runs every scenario, writes benchmarks/results/.
+bench: install-dev bench-tools
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+	  $(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# wrk, the HTTP load generator, and GNU time for peak memory; from apt-get when root on Debian.
+bench-tools:
+	@if ! command -v wrk >/dev/null || [ ! -x /usr/bin/time ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q wrk time >/dev/null \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q wrk time >/dev/null; }; \
+	  else \
+	    echo "make bench needs wrk and GNU time (apt-get install wrk time)"; exit 1; \
+	  fi; \
+	fi
+
 screenshots: install-dev browser
 	$(BIN)/pytest tests/e2e
 	mkdir -p docs/screenshots
