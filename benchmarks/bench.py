@@ -80,9 +80,10 @@ def main() -> int:
                 Measurement(scenario=name, case="failed: see the run's log", unit="", value=0)
             )
         log(f"scenario {name} done in {time.perf_counter() - scenario_started:.0f}s")
-    markdown, json_path = write_report(
-        measurements, directory=options.output, context=context, started=started
-    )
+        # Written after every scenario: a run stopped in its second hour keeps what it measured.
+        markdown, json_path = write_report(
+            measurements, directory=options.output, context=context, started=started
+        )
     log(f"results: {markdown} and {json_path}")
     print(markdown.read_text())
     return 1 if failed else 0

@@ -51,23 +51,47 @@ def demo_seeders() -> list[DemoSeeder]:
     return sorted(_seeders.values(), key=lambda entry: entry.order)
 
 
+def _copy_text(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _copy_json(value) -> str:
+    return _copy_text(json.dumps(value, ensure_ascii=False))
+
+
+# COPY text per exact type: one dictionary lookup per value instead of a chain of isinstance
+# checks, which took a tenth of a profiled seed. Other types (choices, UUIDs) fall back to
+# their str().
+_COPY_BY_TYPE: dict[type, Callable[[object], str]] = {
+    type(None): lambda value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: str,
+    float: str,
+    str: _copy_text,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    Decimal: lambda value: format(value, "f"),
+    dict: _copy_json,
+    list: _copy_json,
+}
+
+
 def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value) if not isinstance(value, Decimal) else format(value, "f")
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    format_value = _COPY_BY_TYPE.get(type(value))
+    return format_value(value) if format_value else _copy_text(str(value))
 
 
 def _copy_into(cursor, table: str, column_list: str, rows: Iterable[Sequence]) -> None:
     buffer = io.StringIO()
     for row in rows:
-        buffer.write("\t".join(_copy_value(value) for value in row))
+        buffer.write("\t".join(map(_copy_value, row)))
         buffer.write("\n")
     buffer.seek(0)
     cursor.copy_expert(f'COPY "{table}" ({column_list}) FROM STDIN', buffer)
