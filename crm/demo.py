@@ -4,16 +4,15 @@
 app seeds its own tables from AppConfig.ready(), so the command imports none of them.
 """
 
-import io
-import json
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 from django.db import connections, models, transaction
+
+from crm.copying import copy_rows
 
 COPY_BATCH_ROWS = 50_000
 INSERT_BATCH_ROWS = 5_000
@@ -49,52 +48,6 @@ def register_demo_seeder(*, order: int, name: str, seeder: Callable[[DemoContext
 
 def demo_seeders() -> list[DemoSeeder]:
     return sorted(_seeders.values(), key=lambda entry: entry.order)
-
-
-def _copy_text(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
-
-
-def _copy_json(value) -> str:
-    return _copy_text(json.dumps(value, ensure_ascii=False))
-
-
-# COPY text per exact type: one dictionary lookup per value instead of a chain of isinstance
-# checks, which took a tenth of a profiled seed. Other types (choices, UUIDs) fall back to
-# their str().
-_COPY_BY_TYPE: dict[type, Callable[[object], str]] = {
-    type(None): lambda value: "\\N",
-    bool: lambda value: "t" if value else "f",
-    int: str,
-    float: str,
-    str: _copy_text,
-    datetime: datetime.isoformat,
-    date: date.isoformat,
-    Decimal: lambda value: format(value, "f"),
-    dict: _copy_json,
-    list: _copy_json,
-}
-
-
-def _copy_value(value) -> str:
-    format_value = _COPY_BY_TYPE.get(type(value))
-    return format_value(value) if format_value else _copy_text(str(value))
-
-
-def _copy_into(cursor, table: str, column_list: str, rows: Iterable[Sequence]) -> None:
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(map(_copy_value, row)))
-        buffer.write("\n")
-    buffer.seek(0)
-    cursor.copy_expert(f'COPY "{table}" ({column_list}) FROM STDIN', buffer)
 
 
 def bulk_insert(
@@ -134,7 +87,7 @@ def bulk_insert(
         # of created_at values with auto_now_add.
         with transaction.atomic(using=using), connection.cursor() as cursor:
             if is_postgresql:
-                _copy_into(cursor, table, column_list, batch)
+                copy_rows(cursor, table=table, columns=columns, rows=batch)
             else:
                 prepared = [
                     [

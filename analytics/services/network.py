@@ -10,9 +10,9 @@ A build is an AnalyticsJob of kind "graph" that goes queued -> running -> done (
   one transaction, so a page reads either the old graph or the new one, never half of each.
 """
 
-import io
 import time
 from collections.abc import Iterator
+from itertools import islice
 
 import networkx as nx
 from django.db import connection, transaction
@@ -40,6 +40,7 @@ from analytics.services.jobs import (
 )
 from crm.accounts.models import User
 from crm.accounts.selectors import records_editable_by
+from crm.copying import copy_rows
 from customers.importing.writing import customer_tags_add
 from customers.models import Customer, Interaction, Relationship, Segment
 from customers.selectors.customers import CustomerFilter
@@ -162,19 +163,9 @@ def _edges_write(graph: nx.Graph) -> None:
         # COPY: a million edge rows in seconds rather than minutes of INSERTs.
         table = GraphEdge._meta.db_table
         with connection.cursor() as cursor:
-            while True:
-                buffer = io.StringIO()
-                written = 0
-                for source, target, weight, kinds in rows:
-                    buffer.write(f"{source}\t{target}\t{weight!r}\t{kinds}\n")
-                    written += 1
-                    if written == READ_CHUNK:
-                        break
-                if not written:
-                    return
-                buffer.seek(0)
-                cursor.cursor.copy_expert(
-                    f'COPY "{table}" (source, target, weight, kinds) FROM STDIN', buffer
+            while chunk := list(islice(rows, READ_CHUNK)):
+                copy_rows(
+                    cursor, table=table, columns=["source", "target", "weight", "kinds"], rows=chunk
                 )
     else:
         batch = []

@@ -7,12 +7,8 @@ event per row: the import announces itself once when it finishes (import.finishe
 customer created or changed gets its row in the audit trail, written in bulk too.
 """
 
-import io
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
@@ -20,25 +16,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
+from crm.copying import copy_rows
 from crm.encryption import EncryptedTextField
 from customers.models import Company, Customer
 
 _UPDATE_BATCH = 500
-
-
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _stored_value(customer: Customer, field) -> object:
@@ -59,14 +41,12 @@ def _copy_customers(customers: list[Customer]) -> None:
         )
         for customer, (pk,) in zip(customers, cursor.fetchall(), strict=True):
             customer.pk = pk
-        buffer = io.StringIO()
-        for customer in customers:
-            cells = (_copy_text(_stored_value(customer, field)) for field in fields)
-            buffer.write("\t".join(cells))
-            buffer.write("\n")
-        buffer.seek(0)
-        columns = ", ".join(f'"{field.column}"' for field in fields)
-        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', buffer)
+        copy_rows(
+            cursor,
+            table=table,
+            columns=[field.column for field in fields],
+            rows=([_stored_value(customer, field) for field in fields] for customer in customers),
+        )
 
 
 def customers_insert(customers: list[Customer]) -> None:
@@ -130,25 +110,23 @@ def _copy_history(customers: list[Customer], *, history_type: str, user) -> None
         history_change_reason="",
         history_type=history_type,
         history_user_id=user.pk if user is not None else None,
+        history_date=timezone.now(),
     )
     customer_fields = {field.attname: field for field in Customer._meta.concrete_fields}
-    buffer = io.StringIO()
-    for customer in customers:
-        cells = []
-        for field in fields:
-            if field.attname in tracked:
-                value = _stored_value(customer, customer_fields[field.attname])
-            elif field.attname == "history_date":
-                value = timezone.now()
-            else:
-                value = fixed[field.attname]
-            cells.append(_copy_text(value))
-        buffer.write("\t".join(cells))
-        buffer.write("\n")
-    buffer.seek(0)
-    columns = ", ".join(f'"{field.column}"' for field in fields)
+
+    def value(customer: Customer, field) -> object:
+        if field.attname in tracked:
+            return _stored_value(customer, customer_fields[field.attname])
+        return fixed[field.attname]
+
+    rows = ([value(customer, field) for field in fields] for customer in customers)
     with connection.cursor() as cursor:
-        cursor.copy_expert(f'COPY "{history._meta.db_table}" ({columns}) FROM STDIN', buffer)
+        copy_rows(
+            cursor,
+            table=history._meta.db_table,
+            columns=[field.column for field in fields],
+            rows=rows,
+        )
 
 
 def customers_history_add(*, created: list[Customer], changed: list[Customer], user) -> None:
