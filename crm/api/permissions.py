@@ -1,3 +1,6 @@
+from typing import ClassVar
+
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
@@ -40,3 +43,15 @@ class ModelPermissions(DjangoModelPermissions):
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "HEAD": ["%(app_label)s.view_%(model_name)s"],
     }
+
+    # The model each view serves, per action, learnt from its first request. DRF finds it by
+    # calling the view's get_queryset(), which runs the visibility rule; the view then builds
+    # that queryset again for its own work, a tenth of a list request's time spent twice.
+    _models: ClassVar[dict[tuple[type, str | None], type[Model]]] = {}
+
+    def _queryset(self, view):
+        key = (type(view), getattr(view, "action", None))
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = super()._queryset(view).model
+        return model._default_manager.none()

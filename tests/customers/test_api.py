@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Company, Customer, Tag
+from customers.selectors import customers as customer_selectors
 from tests.customers.factories import CompanyFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -408,6 +409,32 @@ def test_a_user_without_the_view_permission_gets_403(user_without_role, client_f
             "fields": {},
         }
     }
+
+
+def test_the_view_permission_is_checked_on_every_request_and_the_list_built_once(
+    rep, rep_client, user_without_role, client_for, monkeypatch
+):
+    # given a rep's list request, after which the permission check knows the view's model
+    CustomerFactory(owner=rep)
+    assert rep_client.get("/api/v1/customers/").status_code == 200
+    built = []
+    visible = customer_selectors.customer_list_visible
+
+    def counted(**kwargs):
+        built.append(1)
+        return visible(**kwargs)
+
+    monkeypatch.setattr(customer_selectors, "customer_list_visible", counted)
+
+    # when the rep and then a user without a role ask again
+    mine = rep_client.get("/api/v1/customers/")
+    refused = client_for(user_without_role).get("/api/v1/customers/")
+
+    # then the rep's visible customers were built once for the rep's list, not again for the
+    # permission check, and the user without a role is still refused
+    assert mine.status_code == 200 and len(mine.json()["results"]) == 1
+    assert built == [1]
+    assert refused.status_code == 403
 
 
 def test_a_user_without_the_view_permission_cannot_read_a_single_customer(
