@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.audit.history import audited_history
 from crm.encryption import EncryptedTextField
+from crm.sort_keys import datetime_nulls_last
 from crm.timestamps import TimeStampedModel
 
 
@@ -230,6 +231,17 @@ class Customer(TimeStampedModel):
             models.Index(fields=["-created_at", "id"], name="customer_created_idx"),
             models.Index(fields=["total_spend", "id"], name="customer_spend_idx"),
             models.Index(fields=["last_contact_at", "id"], name="customer_contact_idx"),
+            # The lists' and the API's sort by last contact, never-contacted last both ways.
+            models.Index(
+                datetime_nulls_last("last_contact_at", descending=False),
+                "id",
+                name="customer_contact_key_asc_idx",
+            ),
+            models.Index(
+                datetime_nulls_last("last_contact_at", descending=True),
+                "id",
+                name="customer_contact_key_desc_idx",
+            ),
             models.Index(fields=["owner", "name", "id"], name="customer_owner_name_idx"),
             models.Index(fields=["team", "name", "id"], name="customer_team_name_idx"),
         ]

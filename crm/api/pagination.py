@@ -6,13 +6,10 @@ deals, tickets, activity...): a page follows a cursor down an index instead of c
 skipping every row before it, so page 2,000 costs what page 1 does. It has no `count`.
 """
 
-from datetime import UTC, date, datetime
-from decimal import Decimal
-
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.db.models.functions import Coalesce
 from rest_framework import pagination
+
+from crm.sort_keys import nulls_last_key
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -73,27 +70,9 @@ def _null_last_key(model, name: str, *, descending: bool):
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
-    if not getattr(field, "null", False):
+    if not getattr(field, "concrete", False):
         return None
-    if isinstance(field, models.DateTimeField):
-        output = models.DateTimeField()
-        beyond = datetime(1, 1, 2, tzinfo=UTC) if descending else datetime(9999, 1, 1, tzinfo=UTC)
-    elif isinstance(field, models.DateField):
-        output = models.DateField()
-        beyond = date(1, 1, 2) if descending else date(9999, 1, 1)
-    elif isinstance(field, models.DecimalField):
-        output = models.DecimalField(
-            max_digits=field.max_digits, decimal_places=field.decimal_places
-        )
-        beyond = Decimal("9" * (field.max_digits - field.decimal_places)) * (
-            -1 if descending else 1
-        )
-    elif isinstance(field, models.IntegerField):
-        output = models.BigIntegerField()
-        beyond = -(2**62) if descending else 2**62
-    else:
-        return None
-    return Coalesce(name, models.Value(beyond, output_field=output), output_field=output)
+    return nulls_last_key(field, descending=descending)
 
 
 def _plain_ordering(queryset) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ from django.utils import timezone
 from crm.accounts.field_security import field_access
 from crm.accounts.models import User
 from crm.accounts.selectors import records_visible_to
+from crm.sort_keys import datetime_nulls_last
 from customers.cleaning import fold_whitespace, phone_search_digits
 from customers.importing.rows import KEY_FIELDS
 from customers.models import Company, Customer, Segment
@@ -44,8 +45,7 @@ from customers.models import Company, Customer, Segment
 DEFAULT_ORDERING = "name"
 # Each ordering follows one of the model's indexes exactly (direction of the tie-breaker
 # included), so the first page of a million rows is read from the index, not sorted. A customer
-# never contacted sorts last both ways; the descending order can only be read from an index on
-# (last_contact_at DESC NULLS LAST, id DESC), which the model does not declare yet.
+# never contacted sorts last both ways, by the key the API's cursor pages use too.
 CUSTOMER_ORDERINGS = {
     "name": (F("name").asc(), F("id").asc()),
     "-name": (F("name").desc(), F("id").desc()),
@@ -53,8 +53,14 @@ CUSTOMER_ORDERINGS = {
     "-created_at": (F("created_at").desc(), F("id").asc()),
     "total_spend": (F("total_spend").asc(), F("id").asc()),
     "-total_spend": (F("total_spend").desc(), F("id").desc()),
-    "last_contact_at": (F("last_contact_at").asc(nulls_last=True), F("id").asc()),
-    "-last_contact_at": (F("last_contact_at").desc(nulls_last=True), F("id").desc()),
+    "last_contact_at": (
+        datetime_nulls_last("last_contact_at", descending=False).asc(),
+        F("id").asc(),
+    ),
+    "-last_contact_at": (
+        datetime_nulls_last("last_contact_at", descending=True).desc(),
+        F("id").desc(),
+    ),
 }
 # Left to itself, PostgreSQL may answer a search by walking the sort's index and testing each
 # row, hoping to meet a page of matches soon; when the matches sit together far down that order
