@@ -3,6 +3,7 @@ can be trusted. The scenarios themselves run at scale in `make bench`, not here.
 
 import importlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,15 @@ def test_the_baseline_view_answers_json_through_the_same_middleware(client):
 def test_the_suite_is_documented_where_make_bench_is():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "make bench" in readme
+
+
+def test_every_result_the_readme_quotes_is_committed():
+    root = Path(__file__).resolve().parents[2]
+    quoted = set(re.findall(r"\((benchmarks/results/[^)\s]+)\)", (root / "README.md").read_text()))
+    assert quoted
+    for path in quoted:
+        assert (root / path).is_file(), path
+        assert (root / path).with_suffix(".json").is_file(), path
 
 
 def test_a_latency_measurement_takes_its_figures_from_the_samples():
