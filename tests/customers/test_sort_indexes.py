@@ -12,6 +12,11 @@ from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
+NEVER_CONTACTED_LAST = [
+    ("-last_contact_at", ["Yesterday", "Last week", "Never"]),
+    ("last_contact_at", ["Last week", "Yesterday", "Never"]),
+]
+
 
 @pytest.fixture
 def contacted(rep):
@@ -40,13 +45,7 @@ def _plan(sql: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize(
-    ("ordering", "expected"),
-    [
-        ("-last_contact_at", ["Yesterday", "Last week", "Never"]),
-        ("last_contact_at", ["Last week", "Yesterday", "Never"]),
-    ],
-)
+@pytest.mark.parametrize(("ordering", "expected"), NEVER_CONTACTED_LAST)
 def test_the_api_sorts_by_last_contact_with_the_never_contacted_last(
     rep_client, contacted, ordering, expected
 ):
@@ -57,13 +56,7 @@ def test_the_api_sorts_by_last_contact_with_the_never_contacted_last(
     assert [row["name"] for row in response.json()["results"]] == expected
 
 
-@pytest.mark.parametrize(
-    ("ordering", "expected"),
-    [
-        ("-last_contact_at", ["Yesterday", "Last week", "Never"]),
-        ("last_contact_at", ["Last week", "Yesterday", "Never"]),
-    ],
-)
+@pytest.mark.parametrize(("ordering", "expected"), NEVER_CONTACTED_LAST)
 def test_the_list_page_sorts_by_last_contact_with_the_never_contacted_last(
     rep_client, contacted, ordering, expected
 ):
