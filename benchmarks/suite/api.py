@@ -193,7 +193,7 @@ def run(context: BenchContext) -> list[Measurement]:
                 baseline_case="minimal Django JSON view",
                 baseline_value=baseline["rate"],
                 higher_is_better=True,
-                target="≥ 0.5× minimal view" if name == "list" else "",
+                target=f"≥ {THROUGHPUT_TARGET_RATIO}× minimal view" if name == "list" else "",
                 target_met=meets_rate if name == "list" else None,
             )
         )
