@@ -11,11 +11,11 @@ Periods (from and to both included, in the current time zone):
 Figures are bucketed by week for periods up to WEEKLY_UP_TO_DAYS days and by month beyond,
 unless `granularity` says otherwise.
 
-Figures are cached for CACHE_SECONDS under a key holding the user's id: two users never share
-cached figures, since they may see different records (the visibility rule).
+Figures are cached for crm.cache.FIGURES_SECONDS under a key holding the user's id
+(crm.cache.user_figures_key): two users never share cached figures, since they may see different
+records (the visibility rule).
 """
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -24,11 +24,12 @@ from typing import TypeVar
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.accounts.models import User
+from crm.cache import FIGURES_SECONDS, user_figures_key
 from sales.selectors.reports import report_reps_for, report_teams_for
 
 PERIOD_LAST_30_DAYS = "last_30_days"
@@ -56,7 +57,6 @@ GRANULARITIES = {
 WEEKLY_UP_TO_DAYS = 92
 # The service figures refuse longer periods (service.selectors.metrics.MAX_DAYS).
 MAX_DAYS = 731
-CACHE_SECONDS = 60
 
 T = TypeVar("T")
 
@@ -133,19 +133,18 @@ class DashboardFilter:
     def cache_key(self, *, user: User, name: str) -> str:
         """Where figure `name` for `user` under this filter is cached: per user (what they see),
         per language (titles and labels arrive translated) and per filter."""
-        text = "|".join(
-            [
+        return user_figures_key(
+            "analytics:dashboard",
+            user=user,
+            parts=(
                 name,
-                str(user.pk),
-                translation.get_language() or "",
                 self.period_start.isoformat(),
                 self.period_end.isoformat(),
-                str(self.team_id),
-                str(self.owner_id),
+                self.team_id,
+                self.owner_id,
                 self.granularity,
-            ]
+            ),
         )
-        return "analytics:dashboard:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 class DashboardFilterForm(forms.Form):
@@ -277,7 +276,7 @@ def dashboard_cached(
     *, user: User, filters: DashboardFilter, name: str, build: Callable[[], T]
 ) -> T:
     """Figure `name` for `user` under `filters`, computed by `build` at most once a minute."""
-    return cache.get_or_set(filters.cache_key(user=user, name=name), build, CACHE_SECONDS)
+    return cache.get_or_set(filters.cache_key(user=user, name=name), build, FIGURES_SECONDS)
 
 
 def dashboard_cached_many(
@@ -295,5 +294,5 @@ def dashboard_cached_many(
         else:
             figures[name] = computed[keys[name]] = build()
     if computed:
-        cache.set_many(computed, CACHE_SECONDS)
+        cache.set_many(computed, FIGURES_SECONDS)
     return figures

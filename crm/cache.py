@@ -6,10 +6,13 @@ DummyCache does, as a cache that forgets everything at once, and logs a warning;
 keep working and /healthz (crm.health) reports the cache as down.
 """
 
+import hashlib
 import logging
+from collections.abc import Iterable
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.utils import timezone, translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -102,3 +105,24 @@ class FailSoftRedisCache(RedisCache):
     def ping(self) -> None:
         """Raise unless Redis answers: the health check must see the failure this class hides."""
         self._cache.get_client(write=True).ping()
+
+
+# How long computed dashboard figures are kept: the dashboards show figures up to a minute old
+# rather than aggregating every order and ticket of the period again on each request.
+FIGURES_SECONDS = 60
+
+
+def user_figures_key(namespace: str, *, user, parts: Iterable[object]) -> str:
+    """Where figures computed for `user` are cached: per user (two users may see different
+    records), per language (labels arrive translated), per time zone (day boundaries) and per
+    `parts` (what the figures were asked for with)."""
+    text = "|".join(
+        str(part)
+        for part in (
+            user.pk,
+            translation.get_language() or "",
+            timezone.get_current_timezone_name(),
+            *parts,
+        )
+    )
+    return f"{namespace}:" + hashlib.sha256(text.encode()).hexdigest()

@@ -28,7 +28,6 @@ Every figure is aggregated in SQL; a dashboard costs the same handful of queries
 number of tickets.
 """
 
-import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,20 +48,18 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDay, TruncWeek
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.accounts.field_security import field_access
 from crm.accounts.models import Team, User
 from crm.accounts.selectors import user_is_admin, user_team_ids
+from crm.cache import FIGURES_SECONDS, user_figures_key
 from service.models import Ticket, TicketCategory
 from service.selectors.tickets import ticket_list_visible
 
 DEFAULT_DAYS = 30
-# How long the dashboard's figures are kept (metrics_cached): as long as the analytics
-# dashboards keep theirs (analytics.dashboard_filters.CACHE_SECONDS).
-CACHE_SECONDS = 60
 MAX_DAYS = 731
 DAILY_UP_TO_DAYS = 92
 GRANULARITY_DAY = "day"
@@ -487,14 +484,14 @@ def metrics_for(*, scope: MetricsScope, now: datetime | None = None) -> ServiceM
     )
 
 
-def _cache_key(scope: MetricsScope) -> str:
-    """Per user (what they see), language and time zone (labels and day boundaries) and scope."""
-    text = "|".join(
-        str(part)
-        for part in (
-            scope.user.pk,
-            translation.get_language() or "",
-            timezone.get_current_timezone_name(),
+def metrics_cached(*, scope: MetricsScope) -> ServiceMetrics:
+    """metrics_for(scope), computed at most once every FIGURES_SECONDS: the dashboard and its API
+    show figures up to a minute old, as the analytics dashboards do, instead of reading every
+    ticket of the period again on each request."""
+    key = user_figures_key(
+        "service:metrics",
+        user=scope.user,
+        parts=(
             scope.start.isoformat(),
             scope.end.isoformat(),
             scope.team.pk if scope.team else "",
@@ -502,16 +499,9 @@ def _cache_key(scope: MetricsScope) -> str:
             scope.channel,
             scope.tier,
             scope.category.pk if scope.category else "",
-        )
+        ),
     )
-    return "service:metrics:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def metrics_cached(*, scope: MetricsScope) -> ServiceMetrics:
-    """metrics_for(scope), computed at most once every CACHE_SECONDS: the dashboard and its API
-    show figures up to a minute old, as the analytics dashboards do, instead of reading every
-    ticket of the period again on each request."""
-    return cache.get_or_set(_cache_key(scope), lambda: metrics_for(scope=scope), CACHE_SECONDS)
+    return cache.get_or_set(key, lambda: metrics_for(scope=scope), FIGURES_SECONDS)
 
 
 TREND_COLUMNS = (
