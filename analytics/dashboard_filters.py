@@ -296,3 +296,21 @@ def dashboard_cached_many(
     if computed:
         cache.set_many(computed, FIGURES_SECONDS)
     return figures
+
+
+def dashboard_cached_unless(
+    *,
+    user: User,
+    filters: DashboardFilter,
+    builds: Mapping[str, Callable[[], T]],
+    instead: Mapping[str, T | None],
+) -> list[T]:
+    """Figures `builds` in their order, as dashboard_cached_many gives them, except where
+    `instead` holds a value for the name: one decided before the cache (a chart computed from a
+    field hidden from `user` comes without figures), so a new field rule applies at once."""
+    cached = dashboard_cached_many(
+        user=user,
+        filters=filters,
+        builds={name: build for name, build in builds.items() if instead.get(name) is None},
+    )
+    return [instead.get(name) or cached[name] for name in builds]

@@ -20,7 +20,7 @@ cached for a minute per user and filter (analytics.dashboard_filters.dashboard_c
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from analytics.charts import Chart, Series, chart_fields_hidden, chart_hidden
-from analytics.dashboard_filters import DashboardFilter, dashboard_cached, dashboard_cached_many
+from analytics.dashboard_filters import DashboardFilter, dashboard_cached, dashboard_cached_unless
 from analytics.models import CustomerValue
 from analytics.services.customer_values import (
     DAYS_PER_YEAR,
@@ -587,19 +587,11 @@ CUSTOMER_CHARTS: dict[str, ChartBuilder] = {
 
 
 def customer_analytics_chart(*, key: str, user: User, filters: DashboardFilter) -> Chart:
-    """Chart `key` of CUSTOMER_CHARTS, computed at most once a minute per user and filter.
+    """Chart `key` of the customer-analytics page for `user`, cached for a minute; one computed
+    from a field hidden from the user comes without figures (chart_hidden).
 
     KeyError for an unknown key."""
-    build = CUSTOMER_CHARTS[key]
-    hidden = _chart_without_figures(user=user, key=key)
-    if hidden:
-        return hidden
-    return dashboard_cached(
-        user=user,
-        filters=filters,
-        name=f"customer-analytics:{key}",
-        build=lambda: build(user=user, filters=filters),
-    )
+    return customer_analytics_charts(user=user, filters=filters, keys=[key])[0]
 
 
 def _chart_without_figures(*, user: User, key: str) -> Chart | None:
@@ -607,17 +599,19 @@ def _chart_without_figures(*, user: User, key: str) -> Chart | None:
     return chart_hidden(key=key, title=str(CHART_TITLES[key]), fields=hidden) if hidden else None
 
 
-def customer_analytics_charts(*, user: User, filters: DashboardFilter) -> list[Chart]:
-    """Every chart as customer_analytics_chart gives it, the cached ones read in one round
-    trip."""
-    hidden = {key: _chart_without_figures(user=user, key=key) for key in CUSTOMER_CHARTS}
-    figures = dashboard_cached_many(
+def customer_analytics_charts(
+    *, user: User, filters: DashboardFilter, keys: Iterable[str] = CUSTOMER_CHARTS
+) -> list[Chart]:
+    """Charts `keys` (all of them by default) as customer_analytics_chart gives each, the cached
+    ones read in one round trip."""
+    return dashboard_cached_unless(
         user=user,
         filters=filters,
         builds={
-            f"customer-analytics:{key}": partial(build, user=user, filters=filters)
-            for key, build in CUSTOMER_CHARTS.items()
-            if hidden[key] is None
+            f"customer-analytics:{key}": partial(CUSTOMER_CHARTS[key], user=user, filters=filters)
+            for key in keys
+        },
+        instead={
+            f"customer-analytics:{key}": _chart_without_figures(user=user, key=key) for key in keys
         },
     )
-    return [hidden[key] or figures[f"customer-analytics:{key}"] for key in CUSTOMER_CHARTS]

@@ -24,7 +24,7 @@ customers by the customer's owner. Every figure is one grouped query or a bounde
 cached for a minute per user and filter (analytics.dashboard_filters).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -43,7 +43,7 @@ from analytics.dashboard_filters import (
     GRANULARITY_MONTH,
     DashboardFilter,
     dashboard_cached,
-    dashboard_cached_many,
+    dashboard_cached_unless,
 )
 from analytics.models import OrderDailyTotal, PredictiveModel
 from analytics.selectors.customer_analytics import customer_analytics_customers
@@ -854,24 +854,14 @@ def _chart_build(*, user: User, key: str, filters: DashboardFilter) -> Callable[
 def dashboard_chart(*, user: User, key: str, filters: DashboardFilter) -> Chart:
     """Chart `key` of either dashboard for `user`, cached for a minute; KeyError if unknown
     (one from a hidden field comes without figures: _chart_without_figures)."""
-    build = _chart_build(user=user, key=key, filters=filters)
-    return _chart_without_figures(user=user, key=key) or dashboard_cached(
-        user=user, filters=filters, name=f"chart:{key}", build=build
-    )
+    return dashboard_charts(user=user, keys=[key], filters=filters)[0]
 
 
-def dashboard_charts(
-    *, user: User, keys: dict[str, ChartBuilder], filters: DashboardFilter
-) -> list[Chart]:
+def dashboard_charts(*, user: User, keys: Iterable[str], filters: DashboardFilter) -> list[Chart]:
     """Charts `keys` as dashboard_chart gives each, the cached ones read in one round trip."""
-    hidden = {key: _chart_without_figures(user=user, key=key) for key in keys}
-    figures = dashboard_cached_many(
+    return dashboard_cached_unless(
         user=user,
         filters=filters,
-        builds={
-            f"chart:{key}": _chart_build(user=user, key=key, filters=filters)
-            for key in keys
-            if hidden[key] is None
-        },
+        builds={f"chart:{key}": _chart_build(user=user, key=key, filters=filters) for key in keys},
+        instead={f"chart:{key}": _chart_without_figures(user=user, key=key) for key in keys},
     )
-    return [hidden[key] or figures[f"chart:{key}"] for key in keys]
