@@ -22,6 +22,7 @@ created by hand (status lead, tier normal), plus source "import" when the file g
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -160,6 +161,18 @@ def address_notes(values: dict[str, Any]) -> list[str]:
     return []
 
 
+class _Remembered(dict):
+    """Outcomes by key, computed once each; emptied when _REMEMBERED_LIMIT keys are held, which
+    bounds the memory on any file."""
+
+    def outcome(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        if key not in self:
+            if len(self) >= _REMEMBERED_LIMIT:
+                self.clear()
+            self[key] = compute()
+        return self[key]
+
+
 class RowCleaner:
     """Cleans rows of one file, given its headers, the mapping and the import's options."""
 
@@ -192,8 +205,8 @@ class RowCleaner:
         email_field = copy.copy(self._model_fields["email"])
         email_field.validators = [v for v in email_field.validators if v is not validate_email]
         self._model_fields["email"] = email_field
-        self._cleaned: dict[tuple, tuple] = {}
-        self._validated: dict[tuple, str] = {}
+        self._cleaned = _Remembered()
+        self._validated = _Remembered()
 
     def column_of(self, target: str) -> str:
         """The header a target was read from, for the report ("First Name + Last Name")."""
@@ -247,19 +260,17 @@ class RowCleaner:
     def _clean_remembered(self, row: CleanRow, target: str, value: str, raw: dict) -> None:
         """_clean_value for a cell whose value repeats: what it gave the first time is applied
         again (its values, tags, company and notes, or its error)."""
-        key = (target, value, raw.get("income_currency", "") if target == "annual_income" else "")
-        outcome = self._cleaned.get(key)
-        if outcome is None:
+
+        def clean_once() -> tuple:
             scratch = CleanRow(number=row.number)
             try:
                 self._clean_value(scratch, target, value, raw)
-                outcome = (scratch.values, scratch.tags, scratch.company, scratch.notes, "")
             except CleaningError as exc:
-                outcome = ({}, [], "", [], str(exc))
-            if len(self._cleaned) >= _REMEMBERED_LIMIT:
-                self._cleaned.clear()
-            self._cleaned[key] = outcome
-        values, tags, company, notes, error = outcome
+                return ({}, [], "", [], str(exc))
+            return (scratch.values, scratch.tags, scratch.company, scratch.notes, "")
+
+        key = (target, value, raw.get("income_currency", "") if target == "annual_income" else "")
+        values, tags, company, notes, error = self._cleaned.outcome(key, clean_once)
         if error:
             row.errors.append((self.column_of(target), error))
             return
@@ -415,13 +426,7 @@ class RowCleaner:
             return self._model_check(name, value)
         # The type and the text: Decimal("1.0") equals Decimal("1.00") but not for max_digits.
         key = (name, type(value), str(value))
-        error = self._validated.get(key)
-        if error is None:
-            error = self._model_check(name, value)
-            if len(self._validated) >= _REMEMBERED_LIMIT:
-                self._validated.clear()
-            self._validated[key] = error
-        return error
+        return self._validated.outcome(key, lambda: self._model_check(name, value))
 
     def _model_check(self, name: str, value: Any) -> str:
         try:
