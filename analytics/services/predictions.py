@@ -18,6 +18,7 @@ from analytics.selectors import features as feature_selectors
 from analytics.services.scores import customer_scores_finish, customer_scores_store
 from analytics.services.training import Bundle, ModelUnavailable, bundle_load
 from analytics.specs import ModelSpec, model_spec
+from crm.copying import copy_upsert
 from customers.models import Customer
 from service.models import Ticket
 
@@ -50,15 +51,14 @@ def ticket_predictions_upsert(*, rows: dict[int, dict]) -> None:
     if not rows:
         return
     now = timezone.now()
-    TicketPrediction.objects.bulk_create(
+    copy_upsert(
+        TicketPrediction,
         [
             TicketPrediction(ticket_id=int(ticket_id), predicted_at=now, **values)
             for ticket_id, values in rows.items()
         ],
-        update_conflicts=True,
         unique_fields=["ticket"],
         update_fields=[*next(iter(rows.values())), "predicted_at"],
-        batch_size=1000,
     )
 
 

@@ -45,6 +45,7 @@ from analytics.services.jobs import (
     progress_save,
 )
 from crm.accounts.models import User
+from crm.copying import copy_upsert
 from customers.models import Customer, Order, OrderLine, Product
 
 NEIGHBOURS = 10
@@ -324,12 +325,11 @@ def _recommendations(
 def _store(recommendations: list[CustomerRecommendation]) -> None:
     def write(rows: list[CustomerRecommendation]) -> None:
         with transaction.atomic():
-            CustomerRecommendation.objects.bulk_create(
+            copy_upsert(
+                CustomerRecommendation,
                 rows,
-                update_conflicts=True,
                 unique_fields=["customer"],
                 update_fields=["similar", "products", "computed_at"],
-                batch_size=500,
             )
 
     try:

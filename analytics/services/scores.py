@@ -5,6 +5,7 @@ import numpy as np
 from django.utils import timezone
 
 from analytics.models import CustomerScore, ModelVersion, PredictiveModel
+from crm.copying import copy_upsert
 
 SCORE_FIELDS = ["version", "probability", "reasons", "scored_at"]
 
@@ -19,7 +20,8 @@ def customer_scores_store(
 ) -> None:
     now = timezone.now()
     positive = probabilities[:, -1]
-    CustomerScore.objects.bulk_create(
+    copy_upsert(
+        CustomerScore,
         [
             CustomerScore(
                 model=model,
@@ -31,10 +33,8 @@ def customer_scores_store(
             )
             for index, customer_id in enumerate(customer_ids)
         ],
-        update_conflicts=True,
         unique_fields=["model", "customer"],
         update_fields=SCORE_FIELDS,
-        batch_size=2000,
     )
 
 

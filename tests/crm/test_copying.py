@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
-from crm.copying import copy_rows, copy_text
+from crm.copying import copy_rows, copy_text, copy_upsert
 from customers.models import Customer
 
 
@@ -58,3 +58,53 @@ def test_copied_rows_read_back_as_written():
         # then
         cursor.execute("SELECT * FROM copy_probe ORDER BY name NULLS LAST")
         assert cursor.fetchall() == rows
+
+
+@pytest.mark.django_db
+def test_an_upsert_inserts_new_rows_and_updates_only_the_named_fields_of_existing_ones():
+    # given a customer already scored by version 1, and one not scored yet
+    from analytics.models import CustomerScore
+    from tests.analytics.factories import ModelVersionFactory
+    from tests.customers.factories import CustomerFactory
+
+    first = ModelVersionFactory()
+    second = ModelVersionFactory(model=first.model)
+    scored, unscored = CustomerFactory(), CustomerFactory()
+    earlier = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    CustomerScore.objects.create(
+        model=first.model,
+        customer=scored,
+        version=first,
+        probability=0.1,
+        reasons=[["age", 30, 0.2]],
+        scored_at=earlier,
+    )
+    now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+    # when version 2 writes both, naming every field but the reasons as its update
+    copy_upsert(
+        CustomerScore,
+        [
+            CustomerScore(
+                model=first.model,
+                customer=customer,
+                version=second,
+                probability=probability,
+                reasons=[["tab\there", "中文", 0.5]],
+                scored_at=now,
+            )
+            for customer, probability in ((scored, 0.75), (unscored, 0.25))
+        ],
+        unique_fields=["model", "customer"],
+        update_fields=["version", "probability", "scored_at"],
+    )
+
+    # then the existing row keeps its reasons and takes the rest; the new row has every field
+    rows = {row.customer_id: row for row in CustomerScore.objects.filter(model=first.model)}
+    assert len(rows) == 2
+    assert (rows[scored.pk].version_id, rows[scored.pk].probability) == (second.pk, 0.75)
+    assert rows[scored.pk].reasons == [["age", 30, 0.2]]
+    assert rows[scored.pk].scored_at == now
+    assert (rows[unscored.pk].version_id, rows[unscored.pk].probability) == (second.pk, 0.25)
+    assert rows[unscored.pk].reasons == [["tab\there", "中文", 0.5]]
+    assert rows[unscored.pk].scored_at == now
