@@ -67,23 +67,25 @@ def copy_rows(cursor, *, table: str, columns: Sequence[str], rows: Iterable[Sequ
 
 def copy_upsert(
     model: type[Model],
-    objects: Sequence[Model],
+    rows: Sequence[dict],
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
 ) -> None:
-    """Insert `objects`, or update `update_fields` of the rows that already hold their
-    `unique_fields`: what bulk_create(update_conflicts=True) does, but on PostgreSQL through a
-    temporary table filled by COPY and one INSERT ... ON CONFLICT, which scoring a million rows
-    needs (a batched INSERT spends most of its time parsing and binding the parameters).
+    """Insert `rows` (dicts by attribute name: `customer_id` for a foreign key), or update
+    `update_fields` of the rows that already hold their `unique_fields`: what
+    bulk_create(update_conflicts=True) does, but on PostgreSQL through a temporary table filled
+    by COPY and one INSERT ... ON CONFLICT. Scoring a million rows needs it: a batched INSERT
+    spends most of its time parsing and binding parameters, and building a model instance per
+    row costs as much again.
 
-    Every concrete column but an auto-increment key is written for new rows, from the objects'
-    attributes as an INSERT would store them; other databases get bulk_create."""
-    if not objects:
+    A new row takes each field's default where the dicts do not name it; other databases get
+    bulk_create."""
+    if not rows:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
-            objects,
+            [model(**row) for row in rows],
             update_conflicts=True,
             unique_fields=unique_fields,
             update_fields=update_fields,
@@ -91,14 +93,21 @@ def copy_upsert(
         )
         return
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    columns = [field.column for field in fields]
+    given = list(rows[0])
+    defaults = {
+        field.attname: field.get_default()
+        for field in meta.concrete_fields
+        if field is not meta.auto_field and field.attname not in given and field.has_default()
+    }
+    attnames = [*given, *defaults]
+    columns = [meta.get_field(name).column for name in attnames]
     column_list = ", ".join(f'"{column}"' for column in columns)
     conflict = ", ".join(f'"{meta.get_field(name).column}"' for name in unique_fields)
     updates = ", ".join(
         f'"{column}" = EXCLUDED."{column}"'
         for column in (meta.get_field(name).column for name in update_fields)
     )
+    default_values = list(defaults.values())
     staging = f"{meta.db_table}_upsert"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'DROP TABLE IF EXISTS pg_temp."{staging}"')
@@ -110,7 +119,7 @@ def copy_upsert(
             cursor,
             table=staging,
             columns=columns,
-            rows=([field.pre_save(item, True) for field in fields] for item in objects),
+            rows=([*(row[name] for name in given), *default_values] for row in rows),
         )
         cursor.execute(
             f'INSERT INTO "{meta.db_table}" ({column_list}) SELECT {column_list} '

@@ -45,20 +45,23 @@ def _ticket_batches(_model) -> Iterator[pd.DataFrame]:
 
 
 def ticket_predictions_upsert(*, rows: dict[int, dict]) -> None:
-    """Insert or update, for each ticket id, only the prediction columns given (and
-    `predicted_at`): the satisfaction model and the two text models each write their own columns
-    of the same row, and none may wipe another's."""
+    """Insert or update, for each ticket id, only the prediction columns given by attribute name
+    (and `predicted_at`): the satisfaction model and the two text models each write their own
+    columns of the same row, and none may wipe another's."""
     if not rows:
         return
     now = timezone.now()
     copy_upsert(
         TicketPrediction,
         [
-            TicketPrediction(ticket_id=int(ticket_id), predicted_at=now, **values)
+            {"ticket_id": int(ticket_id), "predicted_at": now, **values}
             for ticket_id, values in rows.items()
         ],
         unique_fields=["ticket"],
-        update_fields=[*next(iter(rows.values())), "predicted_at"],
+        update_fields=[
+            TicketPrediction._meta.get_field(name).name
+            for name in [*next(iter(rows.values())), "predicted_at"]
+        ],
     )
 
 
@@ -77,7 +80,7 @@ def ticket_satisfaction_store(
             ticket_id: {
                 "satisfaction_probability": float(positive[index]),
                 "satisfaction_reasons": reasons[index] if reasons is not None else [],
-                "satisfaction_version": version,
+                "satisfaction_version_id": version.pk,
             }
             for index, ticket_id in enumerate(ticket_ids)
         }

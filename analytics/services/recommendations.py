@@ -45,7 +45,6 @@ from analytics.services.jobs import (
     progress_save,
 )
 from crm.accounts.models import User
-from crm.copying import copy_upsert
 from customers.models import Customer, Order, OrderLine, Product
 
 NEIGHBOURS = 10
@@ -325,11 +324,12 @@ def _recommendations(
 def _store(recommendations: list[CustomerRecommendation]) -> None:
     def write(rows: list[CustomerRecommendation]) -> None:
         with transaction.atomic():
-            copy_upsert(
-                CustomerRecommendation,
+            CustomerRecommendation.objects.bulk_create(
                 rows,
+                update_conflicts=True,
                 unique_fields=["customer"],
                 update_fields=["similar", "products", "computed_at"],
+                batch_size=500,
             )
 
     try:

@@ -23,15 +23,17 @@ def customer_scores_store(
     copy_upsert(
         CustomerScore,
         [
-            CustomerScore(
-                model=model,
-                customer_id=int(customer_id),
-                version=version,
-                probability=float(positive[index]),
-                reasons=reasons[index] if reasons is not None else [],
-                scored_at=now,
+            {
+                "model_id": model.pk,
+                "customer_id": customer_id,
+                "version_id": version.pk,
+                "probability": probability,
+                "reasons": reasons[index] if reasons is not None else [],
+                "scored_at": now,
+            }
+            for index, (customer_id, probability) in enumerate(
+                zip(map(int, customer_ids), positive.tolist(), strict=True)
             )
-            for index, customer_id in enumerate(customer_ids)
         ],
         unique_fields=["model", "customer"],
         update_fields=SCORE_FIELDS,

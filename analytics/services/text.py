@@ -49,7 +49,7 @@ def ticket_categories_store(
             ticket_id: {
                 "category_id": category_ids.get(str(classes[best[index]])),
                 "category_confidence": float(probabilities[index, best[index]]),
-                "category_version": version,
+                "category_version_id": version.pk,
             }
             for index, ticket_id in enumerate(ticket_ids)
         }
@@ -70,7 +70,7 @@ def ticket_sentiments_store(
         rows={
             ticket_id: {
                 "positive_probability": float(positive[index]),
-                "sentiment_version": version,
+                "sentiment_version_id": version.pk,
             }
             for index, ticket_id in enumerate(ticket_ids)
         }

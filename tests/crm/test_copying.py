@@ -81,30 +81,30 @@ def test_an_upsert_inserts_new_rows_and_updates_only_the_named_fields_of_existin
     )
     now = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
-    # when version 2 writes both, naming every field but the reasons as its update
+    # when version 2 writes both without reasons, and names every other field as its update
     copy_upsert(
         CustomerScore,
         [
-            CustomerScore(
-                model=first.model,
-                customer=customer,
-                version=second,
-                probability=probability,
-                reasons=[["tab\there", "中文", 0.5]],
-                scored_at=now,
-            )
+            {
+                "model_id": first.model.pk,
+                "customer_id": customer.pk,
+                "version_id": second.pk,
+                "probability": probability,
+                "scored_at": now,
+            }
             for customer, probability in ((scored, 0.75), (unscored, 0.25))
         ],
         unique_fields=["model", "customer"],
         update_fields=["version", "probability", "scored_at"],
     )
 
-    # then the existing row keeps its reasons and takes the rest; the new row has every field
+    # then the existing row keeps its reasons and takes the rest; the new row has every field,
+    # its reasons the field's default
     rows = {row.customer_id: row for row in CustomerScore.objects.filter(model=first.model)}
     assert len(rows) == 2
     assert (rows[scored.pk].version_id, rows[scored.pk].probability) == (second.pk, 0.75)
     assert rows[scored.pk].reasons == [["age", 30, 0.2]]
     assert rows[scored.pk].scored_at == now
     assert (rows[unscored.pk].version_id, rows[unscored.pk].probability) == (second.pk, 0.25)
-    assert rows[unscored.pk].reasons == [["tab\there", "中文", 0.5]]
+    assert rows[unscored.pk].reasons == []
     assert rows[unscored.pk].scored_at == now
