@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from crm.accounts.services import record_share
 from customers.importing import pipeline
@@ -207,6 +208,23 @@ def test_a_similar_name_in_the_same_company_or_city_is_reported_not_merged():
     assert report[1]["notes"] == f"likely duplicate of customer #{in_city.pk} (same name and city)"
     assert report[2]["notes"] == ""
     assert Customer.objects.count() == 6
+
+
+@pytest.mark.postgres
+def test_the_likely_duplicate_search_leaves_the_planner_settings_as_it_found_them():
+    # given an existing customer, and a session whose planner settings are its own
+    CustomerFactory(name="John Smith", city="Austin")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = on; SET jit = on")
+
+        # when a row with the same name and city is imported
+        _job, report = import_text("Name,Email,City\nJohn Smith,js@example.com,Austin\n")
+
+        # then it is flagged, and the session's settings are back after the batch
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('jit')")
+        settings_after = cursor.fetchone()
+    assert report[0]["notes"].startswith("likely duplicate of customer #")
+    assert settings_after == ("on", "on")
 
 
 def test_similar_names_within_the_file_are_reported():
