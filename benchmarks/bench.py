@@ -37,6 +37,11 @@ def main() -> int:
         action="store_true",
         help="keep the database when it already holds the seeded volumes",
     )
+    parser.add_argument(
+        "--fresh-seed",
+        action="store_true",
+        help="seed again rather than copy the saved seed, and save the new one",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results")
     options = parser.parse_args()
 
@@ -60,6 +65,7 @@ def main() -> int:
         workdir=workdir,
         log=log,
         reuse_seed=options.reuse_seed,
+        fresh_seed=options.fresh_seed,
     )
     started = time.perf_counter()
     measurements = []

@@ -68,6 +68,7 @@ class BenchContext:
     workdir: Path
     log: Callable[[str], None] = print
     reuse_seed: bool = False
+    fresh_seed: bool = False
     volumes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):

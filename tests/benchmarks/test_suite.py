@@ -169,3 +169,78 @@ def test_a_latency_measurement_takes_its_figures_from_the_samples():
     assert measurement.summary() == "search: phone: p50 50.0 ms, p99 99.0 ms (bare SQL p50 4.0 ms)"
     alone = Measurement.latency(scenario="chat", case="x", samples=[1.0])
     assert (alone.baseline_value, alone.target, alone.target_met) == (None, "", None)
+
+
+def test_the_seed_fingerprint_changes_with_the_volumes_and_with_the_seed_code(
+    tmp_path, monkeypatch
+):
+    # given a project whose seed code is one demo module
+    from benchmarks.suite import seed
+
+    (tmp_path / "customers").mkdir()
+    demo = tmp_path / "customers" / "demo.py"
+    demo.write_text("CUSTOMERS_PER_COMPANY = 20\n")
+    (tmp_path / "customers" / "views.py").write_text("VIEWS = 1\n")
+    monkeypatch.setattr(seed, "ROOT", tmp_path)
+    first = seed.seed_fingerprint({"customers": 100})
+
+    # when nothing changes, or only code the seed does not run, it is the same
+    (tmp_path / "customers" / "views.py").write_text("VIEWS = 2\n")
+    assert seed.seed_fingerprint({"customers": 100}) == first
+
+    # then other volumes, or a changed demo module, give another
+    assert seed.seed_fingerprint({"customers": 200}) != first
+    demo.write_text("CUSTOMERS_PER_COMPANY = 30\n")
+    assert seed.seed_fingerprint({"customers": 100}) != first
+
+
+@pytest.mark.postgres
+def test_a_saved_seed_is_copied_with_its_record_and_replaces_the_suites_database():
+    # given a database holding a table, saved as the suite's seed with its record
+    from django.db import connection
+    from psycopg2 import sql
+
+    from benchmarks.suite import seed
+
+    server = connection.settings_dict
+    url = (
+        f"postgres://{server['USER']}@{server['HOST'] or '127.0.0.1'}:{server['PORT'] or 5432}"
+        "/crm_bench_suite_test"
+    )
+    record = {"fingerprint": "abc", "date": "2026-11-24", "seconds": 12.5, "details": {}}
+    try:
+        seed._database_recreate(url)
+        _run_sql(url, "CREATE TABLE seeded (n int); INSERT INTO seeded VALUES (7)")
+        seed._snapshot_save(url, record)
+        assert seed._snapshot_record(url) == record
+
+        # when the suite's database changes and is then made again from the saved seed
+        _run_sql(url, "DELETE FROM seeded")
+        seed._database_recreate(url, template=seed._snapshot_name(url))
+
+        # then it holds the saved rows again
+        assert _run_sql(url, "SELECT n FROM seeded") == [(7,)]
+    finally:
+        seed._maintenance(
+            url,
+            [
+                (
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+                    None,
+                )
+                for name in ("crm_bench_suite_test", "crm_bench_suite_test_seed")
+            ],
+        )
+
+
+def _run_sql(url: str, statement: str) -> list | None:
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else None
+    finally:
+        connection.close()
