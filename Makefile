@@ -79,9 +79,9 @@ serve-beat:
 test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Runs the end-to-end tests and copies the README's screenshots into docs/screenshots.
 # The performance suite (benchmarks/bench.py): seeds BENCH_DATABASE_URL (dropped first) with a
-# million customers and their histories, runs every scenario, writes benchmarks/results/.
+# million customers and their histories, or copies the seed an earlier run saved, runs every
+# scenario, writes benchmarks/results/.
 bench: install-dev bench-tools
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
 	  $(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
@@ -97,6 +97,7 @@ bench-tools:
 	  fi; \
 	fi
 
+# Runs the end-to-end tests and copies the README's screenshots into docs/screenshots.
 screenshots: install-dev browser
 	$(BIN)/pytest tests/e2e
 	mkdir -p docs/screenshots
