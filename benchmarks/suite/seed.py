@@ -215,6 +215,16 @@ def _seed_measurement(context: BenchContext, record: dict, *, saved_on: str = ""
     )
 
 
+def _template_measurement(context: BenchContext, what: str, seconds: float) -> Measurement:
+    return Measurement(
+        scenario="seed",
+        case=f"{what} (CREATE DATABASE ... TEMPLATE)",
+        unit="s",
+        value=seconds,
+        details={"template": _snapshot_name(context.database_url)},
+    )
+
+
 def run(context: BenchContext) -> list[Measurement]:
     volumes = context.volumes
     name = _database_name(context.database_url)
@@ -245,13 +255,7 @@ def run(context: BenchContext) -> list[Measurement]:
         context.log(f"seed: copied in {copy_seconds:.0f}s")
         return [
             _seed_measurement(context, saved, saved_on=saved["date"]),
-            Measurement(
-                scenario="seed",
-                case="copy of the saved seed (CREATE DATABASE ... TEMPLATE)",
-                unit="s",
-                value=copy_seconds,
-                details={"template": _snapshot_name(context.database_url)},
-            ),
+            _template_measurement(context, "copy of the saved seed", copy_seconds),
         ]
     context.log(f"seed: dropping and creating {name}")
     _database_recreate(context.database_url)
@@ -288,11 +292,5 @@ def run(context: BenchContext) -> list[Measurement]:
     context.log(f"seed: saved as {_snapshot_name(context.database_url)} in {save_seconds:.0f}s")
     return [
         _seed_measurement(context, record),
-        Measurement(
-            scenario="seed",
-            case="saving the seed for later runs (CREATE DATABASE ... TEMPLATE)",
-            unit="s",
-            value=save_seconds,
-            details={"template": _snapshot_name(context.database_url)},
-        ),
+        _template_measurement(context, "saving the seed for later runs", save_seconds),
     ]
