@@ -25,12 +25,10 @@ cached for a minute per user and filter (analytics.dashboard_filters).
 """
 
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
 from django.db.models import Count, DateField, F, Max, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.urls import reverse
@@ -61,6 +59,7 @@ from crm.accounts.selectors import (
     user_is_admin,
     user_sees_all,
 )
+from crm.planner import planner_settings
 from customers.models import Customer, Order
 from customers.selectors.customers import customer_list_visible
 from sales.models import Deal, SalesTarget, Stage
@@ -313,26 +312,12 @@ def chart_win_rate(*, user: User, filters: DashboardFilter) -> Chart:
     )
 
 
-@contextmanager
-def _without_jit():
-    """Run the enclosed queries with PostgreSQL's JIT compiler off, in a transaction of their
-    own (SET LOCAL ends with it).
-
-    The funnel's "went on" test is a subquery per stage change (130,000 a year at a million
-    customers); the planner prices it above jit_above_cost, and compiling the plan then costs more
-    than running it: 0.6-1.3 s with JIT against 0.15-0.45 s without (EXPLAIN ANALYZE on the
-    benchmark's dataset, benchmarks/analytics_dashboards_results.md)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def chart_funnel(*, user: User, filters: DashboardFilter) -> Chart:
-    with _without_jit():
+    # The funnel's "went on" test is a subquery per stage change (130,000 a year at a million
+    # customers); the planner prices it above jit_above_cost, and compiling the plan then costs
+    # more than running it: 0.6-1.3 s with JIT against 0.15-0.45 s without (EXPLAIN ANALYZE on
+    # the benchmark's dataset, benchmarks/analytics_dashboards_results.md).
+    with planner_settings(jit="off"):
         report = report_funnel(_report_scope(user=user, filters=filters, group=GROUP_NONE))
     return Chart(
         key="funnel",

@@ -7,9 +7,6 @@ event per row: the import announces itself once when it finishes (import.finishe
 customer created or changed gets its row in the audit trail, written in bulk too.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Lower
@@ -202,23 +199,3 @@ def customers_estimated_count() -> int:
             "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Customer._meta.db_table]
         )
         return max(0, int(cursor.fetchone()[0]))
-
-
-@contextmanager
-def equality_lookups() -> Iterator[None]:
-    """Run the statements inside without bitmap scans on PostgreSQL (inside a transaction).
-
-    The trigram index on phone also answers phone = ANY(...), and once the table has statistics
-    the planner can take it for the cheaper way: seconds per batch where the btree index takes
-    milliseconds. Without bitmap scans, which GIN indexes need, the btree index is used.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_bitmapscan = on")
