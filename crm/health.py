@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -36,6 +36,21 @@ def check_database() -> dict:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"backend": connection.vendor}
+
+
+def check_replicas() -> dict:
+    """Each read replica's state and how far behind the primary it replays. Reads fall back to
+    the primary when a replica is down (crm.replicas), so this reports and never fails."""
+    states = {}
+    for alias in settings.CRM_DATABASE_REPLICAS:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
+                lag = cursor.fetchone()[0]
+            states[alias] = {"reachable": True, "lag_seconds": None if lag is None else float(lag)}
+        except DatabaseError as exc:
+            states[alias] = {"reachable": False, "error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": True, "replicas": states}
 
 
 def check_cache() -> dict:
@@ -75,6 +90,7 @@ def check_broker() -> dict:
 
 CHECKS = {
     "database": check_database,
+    "database_replicas": check_replicas,
     "cache": check_cache,
     "channel_layer": check_channel_layer,
     "broker": check_broker,

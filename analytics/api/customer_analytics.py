@@ -26,6 +26,7 @@ from analytics.selectors.customer_analytics import (
 )
 from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
+from crm.replicas import reads_from_replica
 from customers.models import Customer
 
 
@@ -59,6 +60,7 @@ class CustomerAnalyticsView(FieldsMixin, APIView):
         responses=CustomerAnalyticsSerializer,
         description=__doc__,
     )
+    @reads_from_replica
     def get(self, request):
         filters = filters_from_query(request)
         charts = customer_analytics_charts(user=request.user, filters=filters)
@@ -88,6 +90,7 @@ class CustomerAnalyticsChartView(FieldsMixin, APIView):
         responses=DashboardChartSerializer,
         description=__doc__,
     )
+    @reads_from_replica
     def get(self, request, key: str):
         if key not in CUSTOMER_CHARTS:
             raise NotFound(_("No such chart."))

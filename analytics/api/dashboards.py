@@ -32,6 +32,7 @@ from analytics.selectors.dashboards import (
     dashboard_charts,
 )
 from crm.api.fields import FieldsMixin
+from crm.replicas import reads_from_replica
 
 MANAGER_PERMISSION = "analytics.manage_dashboard"
 VIEWER_PERMISSION = "analytics.view_predictivemodel"
@@ -116,6 +117,7 @@ class _DashboardView(FieldsMixin, APIView):
     permission_classes = [HasPermission]
     charts: dict = {}
 
+    @reads_from_replica
     def get(self, request: Request) -> Response:
         filters = filters_from_query(request)
         charts = dashboard_charts(user=request.user, keys=self.charts, filters=filters)
@@ -183,6 +185,7 @@ class ChartView(FieldsMixin, APIView):
             "analytics.manage_dashboard, the rep dashboard's analytics.view_predictivemodel."
         ),
     )
+    @reads_from_replica
     def get(self, request: Request, key: str) -> Response:
         if key in MANAGER_CHARTS:
             permission = MANAGER_PERMISSION

@@ -46,6 +46,7 @@ from analytics.services.jobs import (
 from analytics.specs import ModelSpec, NotEnoughData, model_spec
 from crm.accounts.models import User
 from crm.queueing import BROKER_UNREACHABLE_MESSAGE, task_send_on_commit
+from crm.replicas import replica_reads
 from crm.run_locks import MODEL_TRAINING, run_lock, run_locks_supported
 
 logger = logging.getLogger(__name__)
@@ -225,7 +226,8 @@ def _train_and_score(version: ModelVersion) -> None:
         status=ModelVersion.Status.TRAINING,
         started_at=timezone.now(),
     )
-    training = spec.training_set(model)
+    with replica_reads():
+        training = spec.training_set(model)
     progress_save(version, progress=30, stage=_("Fitting"))
     fitted = spec.fit(training, model)
     pipeline = fitted.pipeline

@@ -23,6 +23,7 @@ from analytics.selectors.customer_analytics import (
     CUSTOMER_CHARTS,
     customer_analytics_chart,
 )
+from crm.replicas import reads_from_replica
 
 PERMISSION = "customers.view_customer"
 # The figures are not bucketed by time, so the filter bar offers no granularity.
@@ -42,6 +43,7 @@ PAGE_CHARTS = (
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
+@reads_from_replica
 def customer_analytics_page(request: HttpRequest) -> HttpResponse:
     form = dashboard_filter_form(user=request.user, params=request.GET)
     context = {"form": form, "fields": FILTER_FIELDS}
@@ -76,6 +78,7 @@ def customer_analytics_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
+@reads_from_replica
 def customer_analytics_chart_view(request: HttpRequest, key: str) -> HttpResponse:
     if key not in CUSTOMER_CHARTS:
         raise Http404
@@ -87,6 +90,7 @@ def customer_analytics_chart_view(request: HttpRequest, key: str) -> HttpRespons
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
+@reads_from_replica
 def top_customers_table(request: HttpRequest) -> HttpResponse:
     try:
         filters = dashboard_filter_parse(user=request.user, params=request.GET)

@@ -23,6 +23,7 @@ from analytics.selectors.dashboards import (
     dashboard_chart,
     my_open_tasks,
 )
+from crm.replicas import reads_from_replica
 
 MANAGER_PERMISSION = "analytics.manage_dashboard"
 VIEWER_PERMISSION = "analytics.view_predictivemodel"
@@ -121,6 +122,7 @@ def _page(
 
 @login_required
 @permission_required(MANAGER_PERMISSION, raise_exception=True)
+@reads_from_replica
 def manager_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
 
@@ -143,6 +145,7 @@ def manager_dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(VIEWER_PERMISSION, raise_exception=True)
+@reads_from_replica
 def rep_dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
 
@@ -169,6 +172,7 @@ def rep_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reads_from_replica
 def chart(request: HttpRequest, key: str) -> HttpResponse:
     """One chart as JSON (or CSV); 400 with a message for bad filters, 404 for no such chart."""
     if key in MANAGER_CHARTS:

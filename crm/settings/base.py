@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "crm.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.replicas.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +125,25 @@ else:
             },
         }
     }
+# Read replicas (PostgreSQL streaming replicas of the primary): dashboards, reports, exports,
+# searches and model training read from them through crm.replicas; everything else, and every
+# write, uses the primary.
+DATABASE_REPLICA_URLS = env.env_list("DATABASE_REPLICA_URLS", [])
+if DATABASE_REPLICA_URLS and not env.DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL: replicas of what?")
+for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica_{_number}"] = {
+        **dj_database_url.parse(_replica_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True),
+        # The test runner points a replica at the test database instead of creating one.
+        "TEST": {"MIRROR": "default"},
+    }
+CRM_DATABASE_REPLICAS = [alias for alias in DATABASES if alias.startswith("replica_")]
+DATABASE_ROUTERS = ["crm.replicas.ReplicaRouter"]
+# After a person saves something, their reads stay on the primary this long, so the page after
+# the save shows it even while the replicas are a little behind.
+CRM_REPLICA_PIN_SECONDS = env.env_int("CRM_REPLICA_PIN_SECONDS", 10)
+# A replica that refused a connection is left alone this long before it is tried again.
+CRM_REPLICA_RETRY_SECONDS = env.env_int("CRM_REPLICA_RETRY_SECONDS", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: unset means everything runs inside one process (local-memory cache, in-memory channel
@@ -147,8 +167,10 @@ if REDIS_URL:
             # redis-py times a read out after 5 s, the same 5 s a socket's receive blocks on
             # Redis for: under load the read loses that race and kills the consumer.
             "CONFIG": {
+                # Several Redis servers shard the channels and groups between them.
                 "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+                    {"address": address, "socket_timeout": 30, "socket_connect_timeout": 5}
+                    for address in env.env_list("CHANNEL_LAYER_REDIS_URLS", []) or [REDIS_URL]
                 ],
                 "prefix": "crm-channels",
                 "capacity": env.env_int("CHANNEL_LAYER_CAPACITY", 1000),
@@ -182,7 +204,26 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The database schedule, sent only by the beat that holds the cluster's leader lock in Redis:
+# several beat hosts may run, and each job is still sent once (crm.beat).
+CELERY_BEAT_SCHEDULER = "crm.beat:ClusterScheduler"
+CRM_BEAT_LOCK_SECONDS = env.env_int("CRM_BEAT_LOCK_SECONDS", 30)
+# Each job's last run is saved as soon as it is sent, so a beat that takes over from one that
+# died reads it and does not send the job again.
+CELERY_BEAT_SYNC_EVERY = 1
+# Queues by kind of work, so each kind can have workers of its own on machines of its own. A
+# worker started without --queues takes all of them.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = {name: {} for name in ("default", "imports", "ml", "email", "webhooks")}
+CELERY_TASK_ROUTES = {
+    "customers.import_customers_task": {"queue": "imports"},
+    "customers.customer_export_task": {"queue": "imports"},
+    "analytics.*": {"queue": "ml"},
+    "mail.*": {"queue": "email"},
+    "sales.campaign_mailing_send_batch_task": {"queue": "email"},
+    "collaboration.notifications_send_digests_task": {"queue": "email"},
+    "webhooks.*": {"queue": "webhooks"},
+}
 CELERY_TIMEZONE = env.env_str("TIME_ZONE", "UTC")
 
 AUTH_USER_MODEL = "accounts.User"
@@ -225,8 +266,33 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+# Uploaded files: a local folder, or an S3-compatible bucket (AWS, MinIO, Ceph...) that every web
+# and worker host shares, when AWS_STORAGE_BUCKET_NAME is set. The credentials are boto3's own
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an instance role).
+AWS_STORAGE_BUCKET_NAME = env.env_str("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env.env_str("AWS_S3_REGION_NAME", "") or None,
+            "location": env.env_str("AWS_S3_LOCATION", ""),
+            # Files are private: a link is signed and expires, and a second upload of the same
+            # name gets a name of its own instead of replacing the first.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env.env_int("AWS_QUERYSTRING_EXPIRE", 300),
+            "file_overwrite": False,
+            # A file read from the bucket (an import, an export) is spooled to a temporary file
+            # past this size instead of held whole in memory.
+            "max_memory_size": env.env_int("AWS_S3_MAX_MEMORY_SIZE", 10 * 1024 * 1024),
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
@@ -250,6 +316,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # values straight to the table, past the services that check and record every change.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# Sessions live in the database, not in a web process, so every web host behind the load
+# balancer knows every signed-in person; the session pages and purges read the same table.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 # Signed-in sessions end after this long without a request (crm.accounts.middleware).
 CRM_SESSION_IDLE_MINUTES = env.env_int("CRM_SESSION_IDLE_MINUTES", 60)

@@ -27,6 +27,7 @@ from crm.api.serializers import (
     StrictModelSerializer,
     representation_json,
 )
+from crm.replicas import replica_reads_when
 from customers.forms import CustomerApiFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
@@ -289,6 +290,11 @@ class CustomerViewSet(FieldsMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.customer_list_visible(user=self.request.user).prefetch_related("tags")
+
+    def list(self, request, *args, **kwargs):
+        # A search reads a replica when there is one.
+        with replica_reads_when(bool(request.query_params.get("search", "").strip())):
+            return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer) -> None:
         serializer.instance = call_service(

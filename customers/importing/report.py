@@ -136,9 +136,11 @@ class PartedReport:
         self._folder = folder.rstrip("/")
 
     def _part_names(self) -> list[str]:
-        if not self._storage.exists(self._folder):
+        # Listed, not asked whether it exists: a bucket has no folders, only names with slashes.
+        try:
+            _folders, files = self._storage.listdir(self._folder)
+        except FileNotFoundError:
             return []
-        _folders, files = self._storage.listdir(self._folder)
         return [f"{self._folder}/{name}" for name in sorted(files) if name.endswith(".csv")]
 
     @staticmethod

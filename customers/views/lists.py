@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.home import HomePanel
 from crm.pages import render_list_page
+from crm.replicas import replica_reads_when
 from customers.forms import CompanyFilterForm, CompanyForm, CustomerFilterForm
 from customers.models import Company, Customer
 from customers.selectors import customers as selectors
@@ -74,14 +75,17 @@ def customer_results_context(*, customers, request: HttpRequest, ordering: str) 
 def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET, user=request.user)
     ordering = selectors.customer_ordering(request.GET.get("ordering"))
-    if form.is_valid():
-        customers = selectors.customer_list_visible(
-            user=request.user, filters=form.to_filter(), ordering=ordering
-        )
-    else:
-        customers = Customer.objects.none()
-    context = customer_results_context(customers=customers, request=request, ordering=ordering)
-    return render_list_page(request, "customers/customer_list.html", {**context, "form": form})
+    # A search reads a replica when there is one; a plain list, often the page after a save,
+    # reads the primary.
+    with replica_reads_when(bool(request.GET.get("q", "").strip())):
+        if form.is_valid():
+            customers = selectors.customer_list_visible(
+                user=request.user, filters=form.to_filter(), ordering=ordering
+            )
+        else:
+            customers = Customer.objects.none()
+        context = customer_results_context(customers=customers, request=request, ordering=ordering)
+        return render_list_page(request, "customers/customer_list.html", {**context, "form": form})
 
 
 @login_required

@@ -33,6 +33,7 @@ from crm.accounts.selectors import user_list_active
 from crm.api.calls import ServiceWritesMixin
 from crm.api.fields import FieldsMixin
 from crm.api.serializers import StrictModelSerializer
+from crm.replicas import reads_from_replica
 from sales.forms_targets import ReportFilterForm
 from sales.models import SalesTarget
 from sales.selectors.forecasts import (
@@ -217,6 +218,7 @@ class ForecastView(FieldsMixin, APIView):
         ],
         responses=ForecastSerializer,
     )
+    @reads_from_replica
     def get(self, request):
         try:
             period = (
@@ -279,6 +281,7 @@ class ReportView(FieldsMixin, APIView):
         ],
         responses={200: ReportSerializer, 404: OpenApiTypes.OBJECT},
     )
+    @reads_from_replica
     def get(self, request, name: str):
         if name not in REPORTS:
             raise Http404

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
 from crm.pages import form_errors_from_service, is_htmx, render_list_page
+from crm.replicas import reads_from_replica
 from customers.services.export import spreadsheet_safe
 from sales.forms_campaigns import (
     CampaignFilterForm,
@@ -242,6 +243,7 @@ def _report_rows(campaigns):
 
 @login_required
 @permission_required("sales.view_campaign", raise_exception=True)
+@reads_from_replica
 def campaign_report(request: HttpRequest) -> HttpResponse:
     """Every campaign the user may see with what it brought in, one query per page; the
     figures count all the deals and orders attributed to each (see sales.selectors.campaigns)."""
@@ -307,6 +309,7 @@ def _blank_none(value):
 
 @login_required
 @permission_required("sales.view_campaign", raise_exception=True)
+@reads_from_replica
 def campaign_report_csv(request: HttpRequest) -> HttpResponse:
     """The report's campaigns (same filters, not paged) as CSV; ratios are decimals (0.25)."""
     filters = CampaignReportFilterForm(request.GET or None)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from crm.accounts.field_security import field_access
 from crm.formatting import format_money
 from crm.home import HomePanel
+from crm.replicas import reads_from_replica
 from sales.forms_targets import PeriodForm
 from sales.models import Deal, SalesTarget
 from sales.selectors.forecasts import (
@@ -26,6 +27,7 @@ from sales.selectors.forecasts import (
 
 @login_required
 @permission_required("sales.view_deal", raise_exception=True)
+@reads_from_replica
 def forecast(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     period = form.chosen_period()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
+from crm.replicas import reads_from_replica
 from customers.services.export import spreadsheet_safe
 from sales.forms_targets import ReportFilterForm
 from sales.selectors.reports import REPORTS, Report, report_build, report_cells
@@ -43,6 +44,7 @@ def _error_text(errors) -> str:
 
 @login_required
 @permission_required("sales.view_deal", raise_exception=True)
+@reads_from_replica
 def reports(request: HttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET, user=request.user)
     try:
@@ -59,6 +61,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("sales.view_deal", raise_exception=True)
+@reads_from_replica
 def report_csv(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("report", "")
     if name not in REPORTS:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_event_record
+from crm.replicas import reads_from_replica
 from customers.services.export import spreadsheet_safe
 from service.forms_dashboard import MetricsFilterForm
 from service.selectors.metrics import (
@@ -71,6 +72,7 @@ def _error_text(errors) -> str:
 
 @login_required
 @permission_required("service.view_ticket", raise_exception=True)
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = MetricsFilterForm(request.GET, user=request.user)
     try:
@@ -93,6 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("service.view_ticket", raise_exception=True)
+@reads_from_replica
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     form = MetricsFilterForm(request.GET, user=request.user)
     try:
