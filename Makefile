@@ -61,7 +61,7 @@ serve: install
 	@trap 'kill 0' INT TERM EXIT; \
 	if [ -n "$$REDIS_URL" ]; then \
 	  $(BIN)/celery -A crm worker --loglevel=info & \
-	  $(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler & \
+	  $(BIN)/celery -A crm beat --loglevel=info --scheduler crm.beat:ClusterScheduler & \
 	fi; \
 	echo "crm is serving on http://$(HOST):$(PORT)"; \
 	$(BIN)/uvicorn crm.asgi:application --host $(HOST) --port $(PORT) --lifespan off
@@ -74,7 +74,7 @@ serve-worker:
 	$(BIN)/celery -A crm worker --loglevel=info
 
 serve-beat:
-	$(BIN)/celery -A crm beat --loglevel=info --scheduler django_celery_beat.schedulers:DatabaseScheduler --pidfile=/tmp/crm-celerybeat.pid
+	$(BIN)/celery -A crm beat --loglevel=info --scheduler crm.beat:ClusterScheduler --pidfile=/tmp/crm-celerybeat.pid
 
 test: install-dev browser
 	$(BIN)/pytest $(PYTEST_ARGS)
