@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.suite.core import ROOT, BenchContext, Measurement, write_report
 
 # Imports run last: they add customers, which the other scenarios should not see.
-SCENARIOS = ["seed", "api", "search", "dashboards", "models", "chat", "imports"]
+SCENARIOS = ["seed", "api", "scaleout", "search", "dashboards", "models", "chat", "imports"]
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/crm_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 

@@ -88,39 +88,52 @@ def _rep_token_and_paths() -> tuple[str, list[str], list[str]]:
     return plain, list_paths, detail_paths
 
 
-def production_server(context: BenchContext) -> tuple[subprocess.Popen, str, Path]:
-    """gunicorn as docker-compose.yml runs it, with the suite's baseline URL: the process, its
-    base URL and its log."""
-    port = free_port()
-    log_path = context.workdir / "gunicorn.log"
+def server_environment(context: BenchContext) -> dict:
+    """The production settings with the suite's baseline URL and throttling out of reach, the
+    static files collected as the Dockerfile does at build."""
     environment = context.environment(
         DJANGO_SETTINGS_MODULE="benchmarks.settings",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CRM_API_RATE_TOKEN="100000000/minute",
         CRM_API_RATE_USER="100000000/minute",
     )
-    # As the Dockerfile does at build: the production settings serve hashed static files.
     subprocess.run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=ROOT,
         env=environment,
         check=True,
     )
-    process = start_server(port, WEB_WORKERS, log_path=log_path, env=environment)
+    return environment
+
+
+def production_server(
+    context: BenchContext, *, workers: int = WEB_WORKERS, name: str = "gunicorn"
+) -> tuple[subprocess.Popen, str, Path]:
+    """gunicorn as docker-compose.yml runs it, with `workers` Uvicorn workers: the process, its
+    base URL and its log."""
+    port = free_port()
+    log_path = context.workdir / f"{name}.log"
+    process = start_server(port, workers, log_path=log_path, env=server_environment(context))
     return process, f"http://127.0.0.1:{port}", log_path
 
 
 def wrk_run(
-    base_url: str, paths: list[str], *, token: str, seconds: int, workdir: Path
+    base_url: str,
+    paths: list[str],
+    *,
+    token: str,
+    seconds: int,
+    workdir: Path,
+    clients: int = CLIENTS,
 ) -> dict[str, float]:
-    """wrk with CLIENTS connections over `paths` in turn: requests/s, p50 and p99 in ms."""
+    """wrk with `clients` connections over `paths` in turn: requests/s, p50 and p99 in ms."""
     script = ROTATING_SCRIPT % ", ".join(f'"{path}"' for path in paths)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", dir=workdir, delete=False) as file:
         file.write(script)
     try:
         completed = subprocess.run(
             [
-                *("wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "--timeout", "10s"),
+                *("wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "--timeout", "10s"),
                 *("-s", file.name, "-H", f"Authorization: Token {token}"),
                 *("-H", "X-Forwarded-Proto: https", base_url),
             ],
