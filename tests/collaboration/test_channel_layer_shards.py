@@ -1,48 +1,13 @@
-"""The channel layer over several Redis servers (CHANNEL_LAYER_REDIS_URLS): the settings shard
-it, and a group message reaches members whose channels live on different shards."""
+"""The channel layer over several Redis servers (CHANNEL_LAYER_REDIS_URLS): a group message
+reaches members whose channels live on different shards. The setting itself is tested in
+tests/crm/test_settings_env.py."""
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
-
-from crm import env
-
-
-def layer_hosts(**environment: str) -> list[str]:
-    """The channel layer's Redis addresses the settings give for `environment`."""
-    script = (
-        "import json, django; django.setup(); from django.conf import settings; "
-        "print(json.dumps([h['address'] for h in "
-        "settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']]))"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=env.BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test", **environment},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout)
-
-
-def test_the_layer_uses_redis_url_unless_shards_are_listed():
-    base = "redis://127.0.0.1:6379/3"
-    shards = "redis://10.0.0.1:6379/0, redis://10.0.0.2:6379/0"
-
-    assert layer_hosts(REDIS_URL=base) == [base]
-    assert layer_hosts(REDIS_URL=base, CHANNEL_LAYER_REDIS_URLS="") == [base]
-    assert layer_hosts(REDIS_URL=base, CHANNEL_LAYER_REDIS_URLS=shards) == [
-        "redis://10.0.0.1:6379/0",
-        "redis://10.0.0.2:6379/0",
-    ]
 
 
 def _two_databases() -> list[str]:

@@ -1,5 +1,6 @@
 """Settings come from the environment through crm.env; production refuses half a configuration."""
 
+import json
 import os
 import secrets
 import string
@@ -22,6 +23,9 @@ SETTINGS_VARIABLES = {
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
+    "DATABASE_REPLICA_URLS",
+    "CHANNEL_LAYER_REDIS_URLS",
+    "AWS_STORAGE_BUCKET_NAME",
 }
 
 
@@ -82,12 +86,12 @@ def test_env_str_without_a_default_is_required(monkeypatch):
     assert env.env_str("CRM_TEST_SECRET") == "s3cret"
 
 
-def run_manage(settings_module: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
-    """Run manage.py in a clean process: only the variables given here reach the settings."""
+def run_python(settings_module: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    """Run Python in a clean process: only the variables given here reach the settings."""
     clean = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
     clean.update(DJANGO_SETTINGS_MODULE=settings_module, **environ)
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=REPO_ROOT,
         env=clean,
         capture_output=True,
@@ -95,6 +99,22 @@ def run_manage(settings_module: str, *args: str, **environ: str) -> subprocess.C
         timeout=120,
         check=False,
     )
+
+
+def run_manage(settings_module: str, *args: str, **environ: str) -> subprocess.CompletedProcess:
+    return run_python(settings_module, "manage.py", *args, **environ)
+
+
+def settings_value(expression: str, **environ: str):
+    """`expression` over django.conf.settings (as JSON) in a clean process of the test
+    settings."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({expression}, default=str))"
+    )
+    completed = run_python("crm.settings.test", "-c", script, **environ)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
 
 
 def random_secret_key() -> str:
@@ -195,3 +215,61 @@ def test_env_json_object_names_the_variable_when_it_is_not_an_object(monkeypatch
     monkeypatch.setenv("CRM_TEST_JSON", value)
     with pytest.raises(ImproperlyConfigured, match="CRM_TEST_JSON"):
         env.env_json_object("CRM_TEST_JSON")
+
+
+def test_a_bucket_name_in_the_environment_puts_uploaded_files_in_s3():
+    storage = settings_value("settings.STORAGES['default']", AWS_STORAGE_BUCKET_NAME="crm-media")
+
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "crm-media"
+
+
+def test_without_a_bucket_name_uploaded_files_stay_on_the_local_disk():
+    storage = settings_value("settings.STORAGES['default']")
+
+    assert storage == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+CHANNEL_HOSTS = (
+    "[host['address'] for host in settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']]"
+)
+
+
+def test_the_channel_layer_uses_redis_url_unless_shards_are_listed():
+    base = "redis://127.0.0.1:6379/3"
+    shards = "redis://10.0.0.1:6379/0, redis://10.0.0.2:6379/0"
+
+    assert settings_value(CHANNEL_HOSTS, REDIS_URL=base) == [base]
+    assert settings_value(CHANNEL_HOSTS, REDIS_URL=base, CHANNEL_LAYER_REDIS_URLS="") == [base]
+    assert settings_value(CHANNEL_HOSTS, REDIS_URL=base, CHANNEL_LAYER_REDIS_URLS=shards) == [
+        "redis://10.0.0.1:6379/0",
+        "redis://10.0.0.2:6379/0",
+    ]
+
+
+def test_replica_urls_add_databases_the_router_reads_from():
+    databases = (
+        "{'aliases': settings.CRM_DATABASE_REPLICAS,"
+        " 'replica': settings.DATABASES.get('replica_2')}"
+    )
+
+    configured = settings_value(
+        databases,
+        DATABASE_URL="postgres://crm@primary:5432/crm",
+        DATABASE_REPLICA_URLS="postgres://crm@replica-a:5432/crm,postgres://crm@replica-b:5432/crm",
+    )
+    alone = settings_value(databases, DATABASE_URL="postgres://crm@primary:5432/crm")
+
+    assert configured["aliases"] == ["replica_1", "replica_2"]
+    assert configured["replica"]["HOST"] == "replica-b"
+    assert configured["replica"]["TEST"]["MIRROR"] == "default"
+    assert alone == {"aliases": [], "replica": None}
+
+
+def test_replicas_without_a_primary_refuse_to_start():
+    result = run_manage(
+        "crm.settings.test", "check", DATABASE_REPLICA_URLS="postgres://crm@replica:5432/crm"
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_REPLICA_URLS needs DATABASE_URL" in result.stderr

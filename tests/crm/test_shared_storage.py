@@ -7,9 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -352,46 +349,3 @@ def test_a_model_artifact_is_stored_in_the_bucket_and_loaded_from_it_by_another_
     bucket.write(version.artifact.name, content + b"tampered")
     with pytest.raises(ArtifactTampered):
         training_services.bundle_load(version=version)
-
-
-# Settings ----------------------------------------------------------------------------------------
-
-
-def _default_storage_configured(**environ: str) -> list[str]:
-    """What the settings make of the default storage in a fresh process with `environ`."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "DJANGO_SETTINGS_MODULE"))
-    }
-    env.update(DJANGO_SETTINGS_MODULE="crm.settings.test", **environ)
-    script = (
-        "import django; django.setup(); from django.conf import settings; "
-        "storage = settings.STORAGES['default']; "
-        "print(storage['BACKEND']); print(storage.get('OPTIONS', {}).get('bucket_name'))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.split()
-
-
-def test_a_bucket_name_in_the_environment_puts_uploaded_files_in_s3():
-    assert _default_storage_configured(AWS_STORAGE_BUCKET_NAME="crm-media") == [
-        "storages.backends.s3.S3Storage",
-        "crm-media",
-    ]
-
-
-def test_without_a_bucket_name_uploaded_files_stay_on_the_local_disk():
-    assert _default_storage_configured() == [
-        "django.core.files.storage.FileSystemStorage",
-        "None",
-    ]
