@@ -5,10 +5,12 @@ crm/gunicorn.conf.py`), here with one Uvicorn worker, so "two web processes" is 
 worker each. The balancer is the load generator itself: half of the 16 wrk connections go to each
 process, as a round-robin balancer would spread them, and the two rates add up. Both cases run
 side by side in one run on the same database, so their ratio is this machine's throughput growth
-from a second web process; PostgreSQL, Redis and wrk share the same cores, which caps it.
+from a second web process; PostgreSQL, Redis and wrk share the same cores, which caps it, so
+each case also records how busy the machine's cores were.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from benchmarks.chat_load import stop_server
 from benchmarks.suite.api import CLIENTS, _rep_token_and_paths, production_server, wrk_run
@@ -21,10 +23,17 @@ CASES = {
 }
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """The machine's CPU time since boot, all cores: (total, idle including I/O wait)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks), ticks[3] + ticks[4]
+
+
 def _load(context, base_urls: list[str], paths: list[str], *, token: str, seconds: int) -> dict:
-    """wrk against every base URL at once, CLIENTS connections in all: the summed rate and the
-    worst p50 and p99."""
+    """wrk against every base URL at once, CLIENTS connections in all: the summed rate, the
+    worst p50 and p99, and how busy the machine's cores were meanwhile."""
     clients = CLIENTS // len(base_urls)
+    total_before, idle_before = _cpu_ticks()
 
     def one(base_url: str) -> dict:
         return wrk_run(
@@ -33,7 +42,9 @@ def _load(context, base_urls: list[str], paths: list[str], *, token: str, second
 
     with ThreadPoolExecutor(len(base_urls)) as pool:
         one_each = list(pool.map(one, base_urls))
+    total_after, idle_after = _cpu_ticks()
     return {
+        "busy": round(1 - (idle_after - idle_before) / (total_after - total_before), 2),
         "rate": sum(result["rate"] for result in one_each),
         "p50": max(result["p50"] for result in one_each),
         "p99": max(result["p99"] for result in one_each),
@@ -82,6 +93,7 @@ def run(context: BenchContext) -> list[Measurement]:
                     "growth": round(two["rate"] / one["rate"], 2),
                     "rate_per_process": two["rates"],
                     "p50_ms": {"one": one["p50"], "two": two["p50"]},
+                    "cores_busy": {"one": one["busy"], "two": two["busy"]},
                 },
             )
         )

@@ -4,13 +4,13 @@ import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import OperationalError, connection
 
 from crm import health
 
 pytestmark = pytest.mark.django_db
 
-CHECK_NAMES = {"database", "cache", "channel_layer", "broker"}
+CHECK_NAMES = {"database", "database_replicas", "cache", "channel_layer", "broker"}
 
 
 def test_healthz_reports_every_check_ok(client):
@@ -29,6 +29,26 @@ def test_healthz_reports_every_check_ok(client):
         assert check["ok"] is True, (name, check)
         assert isinstance(check["ms"], float)
     assert body["checks"]["database"]["backend"] == connection.vendor
+
+
+def test_a_replica_down_is_reported_without_taking_the_host_out(client, settings, monkeypatch):
+    # given a replica that refuses connections (reads fall back to the primary meanwhile)
+    settings.CRM_DATABASE_REPLICAS = ["replica_1"]
+
+    class Refusing:
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "connections", {"replica_1": Refusing()})
+
+    # when a load balancer probes
+    response = client.get("/healthz")
+
+    # then the host stays in service and the report names the replica that is down
+    assert response.status_code == 200
+    replicas = response.json()["checks"]["database_replicas"]["replicas"]
+    assert replicas["replica_1"]["reachable"] is False
+    assert "connection refused" in replicas["replica_1"]["error"]
 
 
 def test_healthz_is_503_when_a_check_fails(client, monkeypatch):
