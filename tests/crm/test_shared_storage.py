@@ -71,10 +71,11 @@ def media_root(tmp_path) -> Path:
 
 
 @pytest.fixture
-def bucket(monkeypatch, media_root):
+def bucket(monkeypatch, media_root, eager_tasks):
     """The default storage is S3Storage on a moto bucket, as production's settings make it when
     AWS_STORAGE_BUCKET_NAME is set; MEDIA_ROOT is an empty folder of this test's own, so any file
-    that went to the local disk instead is found there."""
+    that went to the local disk instead is found there. Tasks run in this process, whose storage
+    is the mocked bucket, even with a real broker configured."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
