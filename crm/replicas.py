@@ -77,8 +77,7 @@ def replica_alias() -> str:
 @contextmanager
 def replica_reads() -> Iterator[None]:
     """The ORM's reads in the block go to one replica (the same one throughout)."""
-    outer = _scope.get()
-    scope = _Scope(pinned=outer is not None and (outer.pinned or outer.wrote))
+    scope = _Scope(pinned=_primary_pinned())
     token = _scope.set(scope)
     try:
         scope.replica = replica_alias()

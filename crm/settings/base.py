@@ -132,11 +132,22 @@ DATABASE_REPLICA_URLS = env.env_list("DATABASE_REPLICA_URLS", [])
 if DATABASE_REPLICA_URLS and not env.DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs DATABASE_URL: replicas of what?")
 for _number, _replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
-    DATABASES[f"replica_{_number}"] = {
-        **dj_database_url.parse(_replica_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True),
-        # The test runner points a replica at the test database instead of creating one.
-        "TEST": {"MIRROR": "default"},
-    }
+    # Named by position: the URL may hold a password.
+    try:
+        _replica = dj_database_url.parse(
+            _replica_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+        )
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: URL {_number} is not a database URL ({_error})."
+        ) from None
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: URL {_number} is {_replica['ENGINE']}, the primary "
+            f"{DATABASES['default']['ENGINE']}; a replica is a streaming copy of the primary."
+        )
+    # The test runner points a replica at the test database instead of creating one.
+    DATABASES[f"replica_{_number}"] = {**_replica, "TEST": {"MIRROR": "default"}}
 CRM_DATABASE_REPLICAS = [alias for alias in DATABASES if alias.startswith("replica_")]
 DATABASE_ROUTERS = ["crm.replicas.ReplicaRouter"]
 # After a person saves something, their reads stay on the primary this long, so the page after
@@ -208,6 +219,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # several beat hosts may run, and each job is still sent once (crm.beat).
 CELERY_BEAT_SCHEDULER = "crm.beat:ClusterScheduler"
 CRM_BEAT_LOCK_SECONDS = env.env_int("CRM_BEAT_LOCK_SECONDS", 30)
+if CRM_BEAT_LOCK_SECONDS < 3:
+    # The leader renews every lock/3 seconds at most; under 3 no beat could keep the lock.
+    raise ImproperlyConfigured(
+        f"CRM_BEAT_LOCK_SECONDS={CRM_BEAT_LOCK_SECONDS} is too short; use 3 or more (30 is usual)."
+    )
 # Each job's last run is saved as soon as it is sent, so a beat that takes over from one that
 # died reads it and does not send the job again.
 CELERY_BEAT_SYNC_EVERY = 1

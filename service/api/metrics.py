@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from crm.api.fields import FieldsMixin
 from crm.api.permissions import ModelPermissions
+from crm.replicas import reads_from_replica
 from customers.models import Customer
 from service.forms_dashboard import MetricsFilterForm
 from service.models import Ticket
@@ -102,6 +103,7 @@ class ServiceMetricsView(FieldsMixin, APIView):
         responses=MetricsSerializer,
         description=__doc__,
     )
+    @reads_from_replica
     def get(self, request):
         form = MetricsFilterForm(request.query_params, user=request.user)
         try:

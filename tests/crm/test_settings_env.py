@@ -273,3 +273,29 @@ def test_replicas_without_a_primary_refuse_to_start():
 
     assert result.returncode != 0
     assert "DATABASE_REPLICA_URLS needs DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("replica_urls", "message"),
+    [
+        ("postgres://crm@replica:5432/crm,nonsense", "URL 2 is not a database URL"),
+        ("mysql://crm@replica:3306/crm", "URL 1 is django.db.backends.mysql"),
+    ],
+)
+def test_a_replica_url_that_cannot_be_a_replica_is_refused_naming_it(replica_urls, message):
+    result = run_manage(
+        "crm.settings.test",
+        "check",
+        DATABASE_URL="postgres://crm@primary:5432/crm",
+        DATABASE_REPLICA_URLS=replica_urls,
+    )
+
+    assert result.returncode != 0
+    assert f"DATABASE_REPLICA_URLS: {message}" in result.stderr
+
+
+def test_a_beat_lock_too_short_to_keep_is_refused():
+    result = run_manage("crm.settings.test", "check", CRM_BEAT_LOCK_SECONDS="1")
+
+    assert result.returncode != 0
+    assert "CRM_BEAT_LOCK_SECONDS=1 is too short" in result.stderr
